@@ -1,0 +1,5 @@
+import sys
+
+from sriovctl.cli.main import main
+
+sys.exit(main())
