@@ -1,0 +1,1 @@
+"""OpenStack semantics: config reading, nova PCI rules and neutron SR-IOV rules as pure functions."""
