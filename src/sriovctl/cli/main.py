@@ -16,12 +16,14 @@ COMMANDS = {
     "inspect": "sriovctl.cli.inspect_cmd:inspect",
     "check": "sriovctl.cli.check_cmd:check",
     "snapshot": "sriovctl.cli.snapshot_cmd:snapshot",
+    "lab": "sriovctl.cli.lab_cmd:lab",
 }
 
 HELP = {
     "inspect": "Show PFs, their VFs, netdevs, drivers, IOMMU groups and NUMA nodes.",
     "check": "Decide whether this host is ready for SR-IOV passthrough, and why not.",
     "snapshot": "Capture the files sriovctl reads into a tarball for --root elsewhere.",
+    "lab": "Boot a real kernel with an emulated SR-IOV NIC (QEMU igb) to try or test.",
 }
 
 
