@@ -1,1 +1,1 @@
-"""OpenStack semantics: config reading, nova PCI rules and neutron SR-IOV rules as pure functions."""
+"""OpenStack semantics: config reading, nova PCI rules, neutron SR-IOV rules (pure functions)."""
