@@ -1,0 +1,211 @@
+"""The whole ``[pci]device_spec`` option: parse every value, first match wins.
+
+``[pci]device_spec`` is a multi-valued option: each occurrence in nova.conf is
+one string holding a JSON dict or a JSON list of dicts. nova parses them in
+order into one flat list of entries, and a device takes its tags from the
+**first** entry that matches it — later entries never see it.
+
+The option was called ``[pci]passthrough_whitelist`` until Zed (26.0.0) and
+``[DEFAULT]pci_passthrough_whitelist`` before Ocata (15.0.0); nova still reads
+both names (see :func:`device_spec_option_values`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Optional
+
+from sriovctl.openstack.nova.address import AddressParser, PhysicalPciAddress
+from sriovctl.openstack.nova.devspec import DeviceSpec, SpecOrigin, pci_obj_match_dict
+from sriovctl.openstack.nova.errors import NovaPciError, NovaUnhandledError, PciConfigInvalidSpec
+from sriovctl.openstack.nova.host import NO_HOST, HostLookup
+
+#: (group, name) under which oslo.config finds device_spec values, newest first.
+DEVICE_SPEC_OPTION_NAMES = (
+    ("pci", "device_spec"),
+    ("pci", "passthrough_whitelist"),  # renamed in Zed (26.0.0)
+    ("DEFAULT", "pci_passthrough_whitelist"),  # moved into [pci] in Ocata (15.0.0)
+)
+#: Same for [pci]alias.
+ALIAS_OPTION_NAMES = (("pci", "alias"), ("DEFAULT", "pci_alias"))
+
+_FIX_JSON = "each device_spec value must be one JSON dict or a JSON list of dicts"
+
+
+def _load_json(text: Any) -> Any:
+    # oslo.serialization's jsonutils.loads: str or bytes only, then json.loads.
+    if not isinstance(text, (str, bytes)):
+        raise TypeError(f"{type(text)} can't be decoded")
+    return json.loads(text)
+
+
+def parse_device_spec(
+    value: Any,
+    *,
+    line: int = 0,
+    host: HostLookup = NO_HOST,
+    report_in_placement: bool = False,
+) -> list[DeviceSpec]:
+    """Parse one device_spec option value (a JSON dict or list) into entries.
+
+    ``line`` numbers the value among all values; it is recorded in each
+    entry's ``origin`` and in the ``origin`` of an error.
+    """
+    origin = SpecOrigin(line)
+    try:
+        try:
+            loaded = _load_json(value)
+        except ValueError:
+            raise PciConfigInvalidSpec(reason=f"Invalid entry: '{value}'", fix=_FIX_JSON) from None
+        if isinstance(loaded, dict):
+            loaded = [loaded]
+        elif not isinstance(loaded, list):
+            raise PciConfigInvalidSpec(
+                reason=f"Invalid entry: '{value}'; Expecting list or dict", fix=_FIX_JSON
+            )
+    except NovaPciError as exc:
+        exc.origin = origin
+        raise
+    except Exception as exc:  # e.g. RecursionError on absurd nesting: nova crashes too
+        err = NovaUnhandledError(exc)
+        err.origin = origin
+        raise err from exc
+    specs = []
+    for entry, item in enumerate(loaded):
+        where = SpecOrigin(line, entry)
+        if not isinstance(item, dict):
+            err = PciConfigInvalidSpec(
+                reason=f"Invalid entry: '{item}'; Expecting dict", fix=_FIX_JSON
+            )
+            err.origin = where
+            raise err
+        specs.append(
+            DeviceSpec(item, host=host, report_in_placement=report_in_placement, origin=where)
+        )
+    return specs
+
+
+def caching_parser() -> AddressParser:
+    """A PhysicalPciAddress parser that parses each address string once (per caller)."""
+    cache: dict[Any, PhysicalPciAddress] = {}
+
+    def parse(address: Any) -> PhysicalPciAddress:
+        try:
+            return cache[address]
+        except KeyError:
+            parsed = cache[address] = PhysicalPciAddress(address)
+            return parsed
+        except TypeError:  # unhashable: let nova's parser reject it
+            return PhysicalPciAddress(address)
+
+    return parse
+
+
+class DeviceSpecList:
+    """All entries of ``[pci]device_spec``, in order (nova's ``Whitelist``).
+
+    ``values`` is the list of option strings (``None`` or empty: nothing is
+    assignable). Like nova, a bare string is iterated character by character.
+    """
+
+    def __init__(
+        self,
+        values: Optional[Iterable[Any]] = None,
+        *,
+        host: HostLookup = NO_HOST,
+        report_in_placement: bool = False,
+    ):
+        self.specs: list[DeviceSpec] = []
+        for line, value in enumerate(values or ()):
+            self.specs.extend(
+                parse_device_spec(
+                    value, line=line, host=host, report_in_placement=report_in_placement
+                )
+            )
+
+    @classmethod
+    def from_specs(cls, specs: Iterable[DeviceSpec]) -> DeviceSpecList:
+        self = cls()
+        self.specs = list(specs)
+        return self
+
+    def __iter__(self):
+        return iter(self.specs)
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def first_match(
+        self, dev: Mapping[str, Any], parse: AddressParser | None = None
+    ) -> DeviceSpec | None:
+        """The entry that gives ``dev`` its tags: the first that matches, else None."""
+        parse = parse or caching_parser()
+        for spec in self.specs:
+            if spec.match(dev, parse):
+                return spec
+        return None
+
+    #: nova's name for :meth:`first_match`
+    device_assignable = first_match
+
+    def get_devspec(self, pci_obj: Mapping[str, Any]) -> DeviceSpec | None:
+        """:meth:`first_match` for a nova PciDevice given as a dict of its fields."""
+        return self.first_match(pci_obj_match_dict(pci_obj))
+
+    def all_matches(
+        self, dev: Mapping[str, Any], parse: AddressParser | None = None
+    ) -> list[DeviceSpec]:
+        """Every entry that matches ``dev``; all but the first are shadowed for it."""
+        parse = parse or caching_parser()
+        return [spec for spec in self.specs if spec.match(dev, parse)]
+
+    def assign(
+        self, devices: Iterable[Mapping[str, Any]]
+    ) -> list[tuple[Mapping, DeviceSpec | None]]:
+        """(device, first matching entry or None) for each device, parsing each address once."""
+        parse = caching_parser()
+        return [(dev, self.first_match(dev, parse)) for dev in devices]
+
+    def matches_by_spec(self, devices: Sequence[Mapping[str, Any]]) -> list[list[Mapping]]:
+        """For each entry (same order as :attr:`specs`), the devices it matches at all."""
+        parse = caching_parser()
+        return [[dev for dev in devices if spec.match(dev, parse)] for spec in self.specs]
+
+
+#: nova's name for the class
+Whitelist = DeviceSpecList
+
+
+def selected_dev_types(spec: DeviceSpec, devices: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The ``dev_type`` values (type-PF, type-VF, type-PCI, vdpa) of the devices ``spec`` hits."""
+    parse = caching_parser()
+    return {dev.get("dev_type") for dev in devices if spec.match(dev, parse)}
+
+
+PerFileValues = Mapping[tuple[str, str], Sequence[str]]
+
+
+def device_spec_option_values(files: Sequence[PerFileValues]) -> list[str]:
+    """The device_spec values nova ends up with, from values read per config file.
+
+    Each item of ``files`` maps ``(group, name)`` to the values written under
+    that name in one file, files in the order oslo.config reads them. Within
+    a file oslo.config puts the deprecated names' values *first*
+    (``[DEFAULT]pci_passthrough_whitelist``, then ``[pci]passthrough_whitelist``,
+    then ``[pci]device_spec``), and files follow each other.
+    """
+    return _merge_multi_opt(files, DEVICE_SPEC_OPTION_NAMES)
+
+
+def alias_option_values(files: Sequence[PerFileValues]) -> list[str]:
+    """Like :func:`device_spec_option_values` for ``[pci]alias`` / ``[DEFAULT]pci_alias``."""
+    return _merge_multi_opt(files, ALIAS_OPTION_NAMES)
+
+
+def _merge_multi_opt(files, names) -> list[str]:
+    values: list[str] = []
+    for per_name in files:
+        for name in reversed(names):
+            values.extend(per_name.get(name, ()))
+    return values
