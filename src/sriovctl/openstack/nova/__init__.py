@@ -16,7 +16,7 @@ device_spec
     :meth:`~DeviceSpecList.all_matches`, :meth:`~DeviceSpecList.matches_by_spec`;
     :class:`DeviceSpec` — one entry: ``match()``, ``tags``, ``origin`` (line/entry),
     ``pf_address`` (selects the PF and its VFs), ``address_kind``;
-    :func:`selected_dev_types`, :func:`device_spec_option_values` (deprecated names).
+    :func:`selected_dev_types`.
 addresses
     :class:`PhysicalPciAddress`, :class:`PciAddressGlobSpec`,
     :class:`PciAddressRegexSpec`, :func:`parse_address`, :func:`normalize_hex`.
@@ -71,7 +71,6 @@ from sriovctl.openstack.nova.sysfs import RootFilesystem, SysfsHost
 from sriovctl.openstack.nova.whitelist import (
     DeviceSpecList,
     Whitelist,
-    device_spec_option_values,
     parse_device_spec,
     selected_dev_types,
 )
@@ -84,7 +83,6 @@ __all__ = [
     "DeviceSpec",
     "SpecOrigin",
     "selected_dev_types",
-    "device_spec_option_values",
     # addresses
     "PhysicalPciAddress",
     "PciAddressGlobSpec",

@@ -7,7 +7,9 @@ order into one flat list of entries, and a device takes its tags from the
 
 The option was called ``[pci]passthrough_whitelist`` until Zed (26.0.0) and
 ``[DEFAULT]pci_passthrough_whitelist`` before Ocata (15.0.0); nova still reads
-both names (see :func:`device_spec_option_values`).
+both names, and oslo.config puts their values first. Collecting the values
+(with file:line) is :mod:`sriovctl.openstack.config`'s job; an entry's
+``origin.line`` is the index into the list of values given here.
 """
 
 from __future__ import annotations
@@ -20,15 +22,6 @@ from sriovctl.openstack.nova.address import AddressParser, PhysicalPciAddress
 from sriovctl.openstack.nova.devspec import DeviceSpec, SpecOrigin, pci_obj_match_dict
 from sriovctl.openstack.nova.errors import NovaPciError, NovaUnhandledError, PciConfigInvalidSpec
 from sriovctl.openstack.nova.host import NO_HOST, HostLookup
-
-#: (group, name) under which oslo.config finds device_spec values, newest first.
-DEVICE_SPEC_OPTION_NAMES = (
-    ("pci", "device_spec"),
-    ("pci", "passthrough_whitelist"),  # renamed in Zed (26.0.0)
-    ("DEFAULT", "pci_passthrough_whitelist"),  # moved into [pci] in Ocata (15.0.0)
-)
-#: Same for [pci]alias.
-ALIAS_OPTION_NAMES = (("pci", "alias"), ("DEFAULT", "pci_alias"))
 
 _FIX_JSON = "each device_spec value must be one JSON dict or a JSON list of dicts"
 
@@ -181,31 +174,3 @@ def selected_dev_types(spec: DeviceSpec, devices: Iterable[Mapping[str, Any]]) -
     """The ``dev_type`` values (type-PF, type-VF, type-PCI, vdpa) of the devices ``spec`` hits."""
     parse = caching_parser()
     return {dev.get("dev_type") for dev in devices if spec.match(dev, parse)}
-
-
-PerFileValues = Mapping[tuple[str, str], Sequence[str]]
-
-
-def device_spec_option_values(files: Sequence[PerFileValues]) -> list[str]:
-    """The device_spec values nova ends up with, from values read per config file.
-
-    Each item of ``files`` maps ``(group, name)`` to the values written under
-    that name in one file, files in the order oslo.config reads them. Within
-    a file oslo.config puts the deprecated names' values *first*
-    (``[DEFAULT]pci_passthrough_whitelist``, then ``[pci]passthrough_whitelist``,
-    then ``[pci]device_spec``), and files follow each other.
-    """
-    return _merge_multi_opt(files, DEVICE_SPEC_OPTION_NAMES)
-
-
-def alias_option_values(files: Sequence[PerFileValues]) -> list[str]:
-    """Like :func:`device_spec_option_values` for ``[pci]alias`` / ``[DEFAULT]pci_alias``."""
-    return _merge_multi_opt(files, ALIAS_OPTION_NAMES)
-
-
-def _merge_multi_opt(files, names) -> list[str]:
-    values: list[str] = []
-    for per_name in files:
-        for name in reversed(names):
-            values.extend(per_name.get(name, ()))
-    return values
