@@ -149,7 +149,8 @@ def test_get_standard_device_mappings(v):
 def test_config_defaults(v):
     for dotted, value in v["expected"].items():
         group, option = dotted.split(".")
-        assert agent_config.AGENT_DEFAULTS[f"{group.lower()}.{option}"] == value
+        default = agent_config.AGENT_DEFAULTS[f"{group.lower()}.{option}"]
+        assert (list(default) if isinstance(default, tuple) else default) == value
 
 
 @pytest.mark.parametrize("v", _cases("parse_physical_device_mappings"))

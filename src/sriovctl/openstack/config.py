@@ -20,9 +20,9 @@ import errno
 import glob
 import io
 import os
-import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Optional
 
 from sriovctl.errors import InputError
@@ -157,14 +157,16 @@ def _input_error(message: str, fix: str) -> InputError:
     return InputError(message, fix=fix)
 
 
-_PARSE_FIXES = {
-    "No ':' or '=' found in assignment": "write option = value, or comment the line with #",
-    "Key cannot be empty": "put the option name before '='",
-    "Unexpected continuation line": "an indented line continues the previous value; unindent it",
-    "Invalid section (must end with ])": "close the section header with ]",
-    "Empty section name": "name the section, e.g. [DEFAULT]",
-    "Section must be started before assignment": "add a section header such as [DEFAULT] above",
-}
+_PARSE_FIXES = MappingProxyType(
+    {
+        "No ':' or '=' found in assignment": "write option = value, or comment the line with #",
+        "Key cannot be empty": "put the option name before '='",
+        "Unexpected continuation line": "an indented line continues a value; unindent it",
+        "Invalid section (must end with ])": "close the section header with ]",
+        "Empty section name": "name the section, e.g. [DEFAULT]",
+        "Section must be started before assignment": "add a section header such as [DEFAULT] above",
+    }
+)
 
 
 def _read_text(path: str) -> str:
@@ -236,14 +238,14 @@ def parse_text(path: str, text: str, role: Optional[str] = None) -> ConfigFile:
     sections: dict[str, dict[str, list[Value]]] = {name: {} for name in parser.starts}
     for record in parser.records:
         sections[normalize_section(record.section)].setdefault(record.option, []).append(record)
-    frozen = types.MappingProxyType(
+    frozen = MappingProxyType(
         {
-            s: types.MappingProxyType({o: tuple(v) for o, v in opts.items()})
+            s: MappingProxyType({o: tuple(v) for o, v in opts.items()})
             for s, opts in sections.items()
         }
     )
     roles = (role,) if role else classify(sections, sections.get("DEFAULT", {}))
-    return ConfigFile(path, roles, frozen, types.MappingProxyType(dict(parser.starts)))
+    return ConfigFile(path, roles, frozen, MappingProxyType(dict(parser.starts)))
 
 
 def read_file(path: str, role: Optional[str] = None) -> ConfigFile:
@@ -384,19 +386,21 @@ NOVA_ENABLED_FILTERS = (
     "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter",
 )  # fmt: skip
 _DEVICE_SPEC_OLD = (("pci", "passthrough_whitelist"), ("DEFAULT", "pci_passthrough_whitelist"))
-_RENAMES = {
-    ("pci", "passthrough_whitelist"): "renamed [pci] device_spec in Zed (26.0.0); still read",
-    ("DEFAULT", "pci_passthrough_whitelist"): "moved to [pci] in Ocata (15.0.0); still read",
-    ("DEFAULT", "pci_alias"): "moved to [pci] alias in Ocata (15.0.0); still read",
-    (
-        "DEFAULT",
-        "scheduler_default_filters",
-    ): "no longer read: use [filter_scheduler] enabled_filters",
-    (
-        "DEFAULT",
-        "scheduler_available_filters",
-    ): "no longer read: use [filter_scheduler] available_filters",
-}
+_RENAMES = MappingProxyType(
+    {
+        ("pci", "passthrough_whitelist"): "renamed [pci] device_spec in Zed (26.0.0); still read",
+        ("DEFAULT", "pci_passthrough_whitelist"): "moved to [pci] in Ocata (15.0.0); still read",
+        ("DEFAULT", "pci_alias"): "moved to [pci] alias in Ocata (15.0.0); still read",
+        (
+            "DEFAULT",
+            "scheduler_default_filters",
+        ): "no longer read: use [filter_scheduler] enabled_filters",
+        (
+            "DEFAULT",
+            "scheduler_available_filters",
+        ): "no longer read: use [filter_scheduler] available_filters",
+    }
+)
 
 
 @dataclass(frozen=True)

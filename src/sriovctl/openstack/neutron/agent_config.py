@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Optional, Union
 
 from sriovctl.openstack.neutron.errors import NeutronError
@@ -26,22 +27,22 @@ from sriovctl.openstack.neutron.placement import (
 )
 
 #: Option defaults of neutron-sriov-nic-agent (neutron 29.0.0), keyed "section.option".
-AGENT_DEFAULTS: Mapping[str, Any] = {
-    "sriov_nic.physical_device_mappings": [],
-    "sriov_nic.exclude_devices": [],
-    "sriov_nic.resource_provider_bandwidths": [],
-    "sriov_nic.resource_provider_hypervisors": {},
-    "sriov_nic.resource_provider_default_hypervisor": None,
-    "sriov_nic.resource_provider_inventory_defaults": {
-        "allocation_ratio": 1.0,
-        "min_unit": 1,
-        "step_size": 1,
-        "reserved": 0,
-    },
-    "agent.polling_interval": 2,
-    "agent.report_interval": 30.0,
-    "agent.extensions": [],
-}
+#: Read-only: lists are tuples and dicts mapping proxies; copy before changing.
+AGENT_DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {
+        "sriov_nic.physical_device_mappings": (),
+        "sriov_nic.exclude_devices": (),
+        "sriov_nic.resource_provider_bandwidths": (),
+        "sriov_nic.resource_provider_hypervisors": MappingProxyType({}),
+        "sriov_nic.resource_provider_default_hypervisor": None,
+        "sriov_nic.resource_provider_inventory_defaults": MappingProxyType(
+            {"allocation_ratio": 1.0, "min_unit": 1, "step_size": 1, "reserved": 0}
+        ),
+        "agent.polling_interval": 2,
+        "agent.report_interval": 30.0,
+        "agent.extensions": (),
+    }
+)
 
 #: L2 agent extensions shipped with neutron 29.0.0 (``neutron.agent.l2.extensions``).
 KNOWN_L2_EXTENSIONS = frozenset(

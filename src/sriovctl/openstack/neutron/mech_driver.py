@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Optional, Union
 
 from sriovctl.openstack.neutron.errors import NeutronError, SriovUnsupportedNetworkType
@@ -29,16 +30,18 @@ PORT_STATUS_DOWN = "DOWN"
 PORT_STATUS_ACTIVE = "ACTIVE"
 
 #: Why :func:`bind_port` did not bind; stable strings for scripts and the lint.
-NOT_BOUND_REASONS = {
-    "switchdev_direct": "a direct port with the switchdev capability is for OVS hw offload",
-    "vnic_type_prohibited": "the vnic type is in [sriov_driver] vnic_type_prohibit_list",
-    "vnic_type_unsupported": "sriovnicswitch does not bind this vnic type",
-    "no_segment": "no segment left to bind (none given, or the port's subnets exclude them)",
-    "segment_type_unsupported": "no segment is flat or vlan; SR-IOV cannot bind vxlan/gre/geneve",
-    "no_agent": "no NIC Switch agent is registered on the host",
-    "agent_dead": "the host's NIC Switch agents are all dead",
-    "physnet_not_mapped": "no alive agent maps the segment's physical_network",
-}
+NOT_BOUND_REASONS = MappingProxyType(
+    {
+        "switchdev_direct": "a direct port with the switchdev capability is for OVS hw offload",
+        "vnic_type_prohibited": "the vnic type is in [sriov_driver] vnic_type_prohibit_list",
+        "vnic_type_unsupported": "sriovnicswitch does not bind this vnic type",
+        "no_segment": "no segment left to bind (none given, or the port's subnets exclude them)",
+        "segment_type_unsupported": "no flat or vlan segment; SR-IOV cannot bind vxlan/gre/geneve",
+        "no_agent": "no NIC Switch agent is registered on the host",
+        "agent_dead": "the host's NIC Switch agents are all dead",
+        "physnet_not_mapped": "no alive agent maps the segment's physical_network",
+    }
+)
 
 
 @dataclass(frozen=True)

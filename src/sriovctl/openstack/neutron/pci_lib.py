@@ -11,21 +11,24 @@ from __future__ import annotations
 import decimal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Optional
 
 #: IFLA_VF_LINK_STATE values; neutron's ``LinkState`` enum.
-LINK_STATES = {0: "auto", 1: "enable", 2: "disable"}
+LINK_STATES = MappingProxyType({0: "auto", 1: "enable", 2: "disable"})
 #: kwargs of neutron's RTM_GETLINK for VFs (RTEXT_FILTER_VF).
-GET_LINK_VFS_REQUEST = {"ext_mask": 1}
+GET_LINK_VFS_REQUEST = MappingProxyType({"ext_mask": 1})
 #: netlink errors neutron retries ``get_link_vfs`` on (exponential wait, up to 8 s).
 GET_LINK_VFS_RETRY_ON = frozenset({"NetworkInterfaceNotFound", "NetlinkDumpInterrupted"})
 GET_LINK_VFS_RETRY_SECONDS = 8
 #: errno -> the exception name neutron's privileged ip_lib raises for it.
-NETLINK_ERRNO_NAMES = {
-    "ENODEV": "NetworkInterfaceNotFound",
-    "EOPNOTSUPP": "InterfaceOperationNotSupported",
-    "EINVAL": "InvalidArgument",
-}
+NETLINK_ERRNO_NAMES = MappingProxyType(
+    {
+        "ENODEV": "NetworkInterfaceNotFound",
+        "EOPNOTSUPP": "InterfaceOperationNotSupported",
+        "EINVAL": "InvalidArgument",
+    }
+)
 RATE_TYPES = ("max_tx_rate", "min_tx_rate")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from sriovctl.openstack.neutron.errors import NeutronError
 from sriovctl.openstack.neutron.options import ListValue, dict_value, list_value
@@ -21,7 +22,9 @@ SRIOV_RP_NAMESPACE = uuid.UUID("87f1895c-73bb-11e8-9008-c4d987b2a692")
 INVENTORY_OPTIONS = frozenset({"allocation_ratio", "max_unit", "min_unit", "reserved", "step_size"})
 
 #: ``[sriov_nic] resource_provider_inventory_defaults`` when the option is absent.
-DEFAULT_INVENTORY = {"allocation_ratio": 1.0, "min_unit": 1, "step_size": 1, "reserved": 0}
+DEFAULT_INVENTORY = MappingProxyType(
+    {"allocation_ratio": 1.0, "min_unit": 1, "step_size": 1, "reserved": 0}
+)
 
 _FIX_BW = "write each entry as <device>:<egress kbps>:<ingress kbps>, numbers may be empty"
 

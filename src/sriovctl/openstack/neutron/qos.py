@@ -11,13 +11,18 @@ the ESwitchManager methods neutron calls.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Optional
 
 from sriovctl.openstack.neutron.errors import NeutronError
 
 #: ``{rule type: allowed directions}`` of the sriovnicswitch QoS driver.
-SUPPORTED_RULES = {"bandwidth_limit": ("egress",), "minimum_bandwidth": ("egress", "ingress")}
-_RATE = {"bandwidth_limit": ("max", "max_kbps"), "minimum_bandwidth": ("min_tx", "min_kbps")}
+SUPPORTED_RULES = MappingProxyType(
+    {"bandwidth_limit": ("egress",), "minimum_bandwidth": ("egress", "ingress")}
+)
+_RATE = MappingProxyType(
+    {"bandwidth_limit": ("max", "max_kbps"), "minimum_bandwidth": ("min_tx", "min_kbps")}
+)
 
 #: ``("set_device_max_rate", mac, pci_slot, kbps)`` or ``("clear_min_tx_rate", pci_slot)``...
 QosCall = tuple
