@@ -260,3 +260,11 @@ def test_cli_demo_list_needs_no_boot(capsys):
     assert main(["lab", "demo", "--list"]) == 0
     out = capsys.readouterr().out
     assert "Create 7 VFs through sysfs" in out
+
+
+def test_failure_reason_quotes_the_kernel_panic(tmp_path):
+    (tmp_path / "console.log").write_text(
+        "[ 3.7] Kernel panic - not syncing: VFS: Unable to mount root fs\n[ 3.8] Call Trace:\n")
+    (tmp_path / "qemu-stderr.log").write_text("")
+    reason = runner._failure(tmp_path, 9).one_line()
+    assert "the guest kernel panicked: VFS: Unable to mount root fs" in reason

@@ -12,7 +12,9 @@ import textwrap
 from dataclasses import dataclass
 from typing import Optional
 
-PF = "enp1s0"
+# the PF's netdev depends on the topology (enp1s0, enp3s0 behind a switch): find it
+FIND_PF = ('PF=$(for n in /sys/class/net/*; do [ "$(basename "$(readlink $n/device/driver)")" '
+           '= igb ] && basename $n && break; done)')
 VF0_MAC = "fa:16:3e:fe:47:d2"
 VF0_VLAN = 1000
 
@@ -38,7 +40,7 @@ def available_commands() -> set[str]:
 
 
 def steps() -> list[Step]:
-    dev = f"/sys/class/net/{PF}/device"
+    dev = "/sys/class/net/$PF/device"
     return [
         Step("The machine",
              "A real Linux kernel on QEMU's q35 with VT-d; the NIC is an emulated Intel 82576 "
@@ -54,7 +56,7 @@ def steps() -> list[Step]:
              (f"cat {dev}/sriov_totalvfs {dev}/sriov_numvfs",)),
         Step("Create 7 VFs through sysfs",
              "The guide's step: write the count to sriov_numvfs. udev then names the VF "
-             f"netdevs {PF}v0..6 and the igbvf driver binds them.",
+             "netdevs <PF>v0..6 and the igbvf driver binds them.",
              (f"echo 7 > {dev}/sriov_numvfs", "udevadm settle", f"cat {dev}/sriov_numvfs")),
         Step("What sriovctl sees now",
              "sriovctl's own model of the host: PF, VFs, drivers, IOMMU groups, NUMA.",
@@ -62,19 +64,19 @@ def steps() -> list[Step]:
         Step("The VFs as `ip link` and `lspci` show them",
              "The kernel's own tools agree with sriovctl's model: seven virtual functions "
              "[8086:10ca] and a vf line per VF under the PF.",
-             (f"ip link show {PF}", "lspci -nn -d 8086:")),
+             ("ip link show $PF", "lspci -nn -d 8086:")),
         Step("Configure VF 0 for a `direct` port",
              f"Neutron's SR-IOV agent sets the port's MAC and VLAN on the VF through the PF; "
              f"here by hand: mac {VF0_MAC}, vlan {VF0_VLAN}, spoof checking on.",
-             (f"ip link set {PF} up",
-              f"ip link set {PF} vf 0 mac {VF0_MAC} vlan {VF0_VLAN} spoofchk on",
-              f"ip link show {PF} | grep -E '^ +vf 0 '")),
+             ("ip link set $PF up",
+              f"ip link set $PF vf 0 mac {VF0_MAC} vlan {VF0_VLAN} spoofchk on",
+              "ip link show $PF | grep -E '^ +vf 0 '")),
         Step("Check the host again",
              "With VFs present and bound, the verdict changes.",
              ("sriovctl check",), needs="check", expect_ok=False),
         Step("The VF driver inside the guest is igbvf",
              "What a VM with this VF passed through would load: the igbvf driver.",
-             (f"ethtool -i {PF}v0 | head -1",
+             ("ethtool -i ${PF}v0 | head -1",
               f"test \"$(basename \"$(readlink {dev}/virtfn0/driver)\")\" = igbvf "
               "&& echo 'VF 0 driver: igbvf'")),
     ]
@@ -89,6 +91,8 @@ def script(selected: list[Step], commands: Optional[set[str]] = None) -> str:
         "export LC_ALL=C COLUMNS=120",
         "FAILED=0",
         "wrap() { fold -s -w 96 | sed 's/^/   /'; }",
+        FIND_PF,
+        'echo "(the igb PF in this machine is $PF)"',
     ]
     for number, step in enumerate(selected, 1):
         lines.append(f"echo; echo {shlex.quote(f'== Step {number}/{total}: {step.title}')}")

@@ -147,14 +147,15 @@ def _expire(proc: subprocess.Popen, run_dir: Path) -> None:
 
 def _failure(run_dir: Path, timeout: float) -> LabFailed:
     tail = console_tail(run_dir / "console.log")
-    text = "\n".join(tail)
     qemu_err = (run_dir / "qemu-stderr.log").read_text(errors="replace").strip().splitlines()
     if (run_dir / "timed-out").exists():
         reason = f"timed out after {timeout:.0f} s"
         if "LAB: script begin" in _read(run_dir / "console.log"):
             reason += " while the command was running"
-    elif "Kernel panic" in text:
-        reason = "the guest kernel panicked"
+    elif "Kernel panic" in _read(run_dir / "console.log"):
+        panic = next(ln for ln in _read(run_dir / "console.log").splitlines()
+                     if "Kernel panic" in ln)
+        reason = f"the guest kernel panicked: {panic.split('not syncing:')[-1].strip()}"
     elif qemu_err:
         reason = f"QEMU failed: {qemu_err[-1]}"
     elif "LAB: init start" not in _read(run_dir / "console.log"):
