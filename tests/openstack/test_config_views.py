@@ -122,3 +122,16 @@ def test_l2_agent_view(tmp_path):
     assert view.extensions.value == ["fdb"]
     assert view.shared_physical_device_mappings.value == {"physnet1": ["p1p1", "p1p2"]}
     assert view.shared_physical_device_mappings.where.endswith(":4")
+
+
+def test_neutron_services_split(tmp_path):
+    cs = read(
+        tmp_path,
+        neutron_conf="[DEFAULT]\ncore_plugin = ml2\n",
+        ml2_conf_ini="[ml2]\nmechanism_drivers = sriovnicswitch\n",
+        sriov_agent_ini="[sriov_nic]\nphysical_device_mappings = physnet2:eth3\n",
+    )
+    services = config_views.neutron_services(cs)
+    assert sorted(services) == ["neutron-server", "neutron-sriov-nic-agent"]
+    names = [Path(p).name for p in services["neutron-sriov-nic-agent"].paths]
+    assert names == ["neutron.conf", "sriov_agent.ini"]

@@ -150,6 +150,22 @@ def test_one_polling_cycle():
     assert agent.treat_devices_added_updated(None, {}, lambda dev: True).resync
 
 
+def test_process_network_devices_runs_both_halves():
+    d1, d2 = ("mac1", "slot1"), ("mac2", "slot2")
+    scan = agent.scan_devices(registered=[d2], updated=[], current=[d1])
+    asked = []
+
+    def details(devices):
+        asked.append(devices)
+        return None  # the RPC failed
+
+    out = agent.process_network_devices(
+        scan, {}, details, lambda d: True, lambda d: {"exists": False}
+    )
+    assert asked == [{d1}] and out.resync
+    assert out.removed.device_down_calls == (d2,)
+
+
 def test_port_update_rpc():
     port = {
         "id": "p",

@@ -24,6 +24,9 @@ The ML2 sriovnicswitch driver                                       [mech_driver
     Segment, Agent, NOT_BOUND_REASONS, get_vif_details, check_segment_for_agent,
     get_standard_device_mappings, responsible_for_ports_allocation
 
+Typed views of the neutron options in config files, with file:line, are in
+``config_views`` (ml2_view, sriov_agent_view, l2_agent_view, neutron_services).
+
 The SR-IOV agent (sysfs view, embedded switches, polling cycle, QoS, FDB) lives in
 the submodules ``sysfs``, ``pci_lib``, ``eswitch``, ``agent``, ``qos``, ``fdb`` and
 ``legacy_cli``; import them directly.

@@ -209,6 +209,41 @@ def treat_devices_removed(
     return Removed(resync, ports, tuple(deletes), tuple(calls))
 
 
+@dataclass(frozen=True)
+class Processed:
+    """One ``process_network_devices``: what was treated and whether to resync."""
+
+    resync: bool
+    network_ports: Mapping
+    added_updated: Optional[AddedUpdated] = None
+    removed: Optional[Removed] = None
+
+
+def process_network_devices(
+    scan: DeviceScan,
+    network_ports: NetworkPorts,
+    get_devices_details: Callable[[frozenset[DeviceInfo]], Optional[Sequence[Mapping[str, Any]]]],
+    device_exists: Callable[[DeviceInfo], bool],
+    update_device_down: Callable[[DeviceInfo], Mapping[str, Any]],
+) -> Processed:
+    """Added and updated VFs are treated together (a set union), then removed ones.
+
+    ``get_devices_details`` stands for the RPC (None = it failed). Either half asking
+    for a resync makes the whole cycle resync; both halves always run.
+    """
+    ports: Mapping = network_ports
+    treated = removed = None
+    resync = False
+    devices = scan.added | scan.updated
+    if devices:
+        treated = treat_devices_added_updated(get_devices_details(devices), ports, device_exists)
+        ports, resync = treated.network_ports, treated.resync
+    if scan.removed:
+        removed = treat_devices_removed(scan.removed, ports, update_device_down)
+        ports, resync = removed.network_ports, resync or removed.resync
+    return Processed(resync, ports, treated, removed)
+
+
 def port_update(port: Mapping[str, Any]) -> Optional[DeviceInfo]:
     """``port_update`` RPC: the device to re-process, or None (PF port, or no pci_slot yet)."""
     if port.get("binding:vnic_type") == "direct-physical":

@@ -13,6 +13,7 @@ Which files make up the ConfigSet is the caller's business: neutron-server reads
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Optional
 
 from sriovctl.errors import InputError
@@ -157,3 +158,29 @@ def l2_agent_view(cs: ConfigSet) -> L2AgentView:
             {},
         ),
     )
+
+
+#: Which file roles each neutron service reads, besides neutron.conf (role "neutron").
+_SERVICE_ROLES = MappingProxyType(
+    {
+        "neutron-server": "ml2",
+        "neutron-sriov-nic-agent": "sriov_agent",
+        "neutron-openvswitch-agent": "ovs_agent",
+        "neutron-linuxbridge-agent": "linuxbridge_agent",
+    }
+)
+
+
+def neutron_services(cs: ConfigSet) -> dict[str, ConfigSet]:
+    """Split a bag of neutron files into what each service would read, order kept.
+
+    A service is listed only when its own file is there: ``neutron.conf`` (role
+    ``neutron``) plus ``ml2_conf.ini`` for the server, ``sriov_agent.ini`` for the
+    SR-IOV agent, and so on.
+    """
+    services = {}
+    for service, role in _SERVICE_ROLES.items():
+        files = tuple(f for f in cs.files if role in f.roles or "neutron" in f.roles)
+        if any(role in f.roles for f in files):
+            services[service] = ConfigSet(files)
+    return services

@@ -150,7 +150,11 @@ def check_segment_for_agent(
 
 
 def get_standard_device_mappings(agent: Union[Agent, Mapping[str, Any]]) -> Mapping[str, Any]:
-    """``configurations.device_mappings``; an agent that reports none is an error."""
+    """``configurations.device_mappings``; an agent that reports none is an error.
+
+    (neutron passes the agent type as a second ValueError argument instead of
+    formatting it into the message; we format it.)
+    """
     a = Agent.of(agent)
     if "device_mappings" in a.configurations:
         return a.configurations["device_mappings"]
