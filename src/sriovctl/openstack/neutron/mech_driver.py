@@ -9,18 +9,17 @@ diagnose.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Optional, Union
 
 from sriovctl.openstack.neutron.errors import NeutronError, SriovUnsupportedNetworkType
 from sriovctl.openstack.neutron.ml2 import NIC_SWITCH_AGENT, supported_vnic_types
+from sriovctl.openstack.neutron.model import Agent, Segment
 from sriovctl.openstack.neutron.options import ListValue
 from sriovctl.openstack.neutron.placement import (
-    agent_resource_provider_uuid,
-    device_resource_provider_uuid,
+    responsible_for_ports_allocation as responsible_for_ports_allocation,  # the driver's method
 )
 
 ALLOWED_NETWORK_TYPES = ("flat", "vlan")
@@ -42,59 +41,6 @@ NOT_BOUND_REASONS = MappingProxyType(
         "physnet_not_mapped": "no alive agent maps the segment's physical_network",
     }
 )
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One network segment as ML2 hands it to a mechanism driver."""
-
-    id: str
-    network_type: str
-    physical_network: Optional[str] = None
-    segmentation_id: Optional[int] = None
-    network_id: Optional[str] = None
-
-    @classmethod
-    def of(cls, value: Union[Segment, Mapping[str, Any]]) -> Segment:
-        if isinstance(value, Segment):
-            return value
-        return cls(
-            id=value.get("id", ""),
-            network_type=value.get("network_type", ""),
-            physical_network=value.get("physical_network"),
-            segmentation_id=value.get("segmentation_id"),
-            network_id=value.get("network_id"),
-        )
-
-
-@dataclass(frozen=True)
-class Agent:
-    """One row of ``openstack network agent list`` as the driver sees it."""
-
-    agent_type: str = NIC_SWITCH_AGENT
-    alive: bool = True
-    host: str = ""
-    admin_state_up: bool = True
-    configurations: Mapping[str, Any] = field(default_factory=dict)
-    id: Optional[str] = None
-
-    @classmethod
-    def of(cls, value: Union[Agent, Mapping[str, Any]]) -> Agent:
-        if isinstance(value, Agent):
-            return value
-        return cls(
-            agent_type=value.get("agent_type", NIC_SWITCH_AGENT),
-            alive=bool(value.get("alive", True)),
-            host=value.get("host", ""),
-            admin_state_up=bool(value.get("admin_state_up", True)),
-            configurations=dict(value.get("configurations") or {}),
-            id=value.get("id"),
-        )
-
-    @property
-    def device_mappings(self) -> Mapping[str, Any]:
-        """``configurations.device_mappings`` (``{}`` when the agent reports none)."""
-        return self.configurations.get("device_mappings", {})
 
 
 @dataclass(frozen=True)
@@ -257,44 +203,3 @@ def bind_port(
         f"segments need physnet {', '.join(wanted)}; "
         f"alive agents map {', '.join(mapped) or 'nothing'}",
     )
-
-
-def responsible_for_ports_allocation(
-    *,
-    host: str,
-    profile: Optional[Mapping[str, Any]],
-    agents: Iterable[Union[Agent, Mapping[str, Any]]],
-) -> bool:
-    """Does sriovnicswitch own every resource provider in ``binding:profile.allocation``?
-
-    Considered agents: NIC Switch agents on ``host`` with admin_state_up. A device RP
-    is ``uuid5(ns, '<host>:<device>')`` for each device in the agent's
-    ``resource_provider_bandwidths``; the packet-processing options give the agent RP.
-    Two agents claiming one group is a misconfiguration: not responsible.
-    """
-    allocation = (profile or {}).get("allocation")
-    if allocation is None:
-        return False
-    reported: dict[str, list[Agent]] = {}
-    for agent in (Agent.of(a) for a in agents):
-        if agent.agent_type != NIC_SWITCH_AGENT or agent.host != host or not agent.admin_state_up:
-            continue
-        conf = agent.configurations
-        for device in conf.get("resource_provider_bandwidths", {}) or {}:
-            rp = device_resource_provider_uuid(agent.host, device)
-            for group, rp_text in allocation.items():
-                if rp == uuid.UUID(rp_text):
-                    reported.setdefault(group, []).append(agent)
-        if any(key in conf for key in _PP_KEYS):
-            for group, rp_text in allocation.items():
-                if agent_resource_provider_uuid(agent.host) == uuid.UUID(rp_text):
-                    reported.setdefault(group, []).append(agent)
-    if any(len(claimed) != 1 for claimed in reported.values()):
-        return False
-    return len(reported) >= 1 and len(reported) == len(allocation)
-
-
-_PP_KEYS = (
-    "resource_provider_packet_processing_without_direction",
-    "resource_provider_packet_processing_with_direction",
-)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import Any, Optional, Union
 
 from sriovctl.openstack.neutron.errors import NeutronError
+from sriovctl.openstack.neutron.ml2 import NIC_SWITCH_AGENT
+from sriovctl.openstack.neutron.model import Agent
 from sriovctl.openstack.neutron.options import ListValue, dict_value, list_value
 
 #: uuid5 namespace of the sriovnicswitch mechanism driver's resource providers.
@@ -151,3 +154,51 @@ def device_resource_provider_uuid(
 def agent_resource_provider_uuid(host: str, namespace: uuid.UUID = SRIOV_RP_NAMESPACE) -> uuid.UUID:
     """The placement RP of the agent itself: ``uuid5(namespace, host)``."""
     return uuid.uuid5(namespace, host)
+
+
+def responsible_for_ports_allocation(
+    *,
+    host: str,
+    profile: Optional[Mapping[str, Any]],
+    agents: Iterable[Union[Agent, Mapping[str, Any]]],
+) -> bool:
+    """Does sriovnicswitch own every resource provider in ``binding:profile.allocation``?
+
+    Considered agents: NIC Switch agents on ``host`` with admin_state_up. A device RP
+    is ``uuid5(ns, '<host>:<device>')`` for each device in the agent's
+    ``resource_provider_bandwidths``; the packet-processing options give the agent RP.
+    Two agents claiming one group is a misconfiguration: not responsible.
+    """
+    allocation = (profile or {}).get("allocation")
+    if allocation is None:
+        return False
+    try:
+        wanted = {group: uuid.UUID(str(rp)) for group, rp in allocation.items()}
+    except ValueError:
+        raise NeutronError(
+            f"binding:profile.allocation holds a value that is not a UUID: {allocation!r}",
+            fix="allocation maps request groups to resource provider UUIDs (set by nova)",
+        ) from None
+    reported: dict[str, list[Agent]] = {}
+    for agent in (Agent.of(a) for a in agents):
+        if agent.agent_type != NIC_SWITCH_AGENT or agent.host != host or not agent.admin_state_up:
+            continue
+        conf = agent.configurations
+        for device in conf.get("resource_provider_bandwidths", {}) or {}:
+            rp = device_resource_provider_uuid(agent.host, device)
+            for group, rp_uuid in wanted.items():
+                if rp == rp_uuid:
+                    reported.setdefault(group, []).append(agent)
+        if any(key in conf for key in _PP_KEYS):
+            for group, rp_uuid in wanted.items():
+                if agent_resource_provider_uuid(agent.host) == rp_uuid:
+                    reported.setdefault(group, []).append(agent)
+    if any(len(claimed) != 1 for claimed in reported.values()):
+        return False
+    return len(reported) >= 1 and len(reported) == len(allocation)
+
+
+_PP_KEYS = (
+    "resource_provider_packet_processing_without_direction",
+    "resource_provider_packet_processing_with_direction",
+)
