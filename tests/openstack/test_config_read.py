@@ -258,3 +258,37 @@ def test_any_text_parses_or_is_an_input_error(text):
         for options in parsed.sections.values():
             for values in options.values():
                 assert all(v.line >= 1 for v in values)
+
+
+_line = st.tuples(
+    st.sampled_from(["pci", "PCI", "DEFAULT", "default"]),
+    st.sampled_from(["device_spec", "passthrough_whitelist", "pci_passthrough_whitelist"]),
+    st.sampled_from(["a", "b", "c"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_line, max_size=4), min_size=1, max_size=3), st.booleans())
+def test_fuzz_precedence_against_oslo_config(tmp_path_factory, files, multi):
+    from oslo_config import cfg
+
+    root = tmp_path_factory.mktemp("cfg")
+    paths = []
+    for i, lines in enumerate(files):
+        text = "".join(f"[{s}]\n{o} = {v}{i}\n" for s, o, v in lines)
+        paths.append(write(root / f"{i}.conf", text))
+    old = [("pci", "passthrough_whitelist"), ("DEFAULT", "pci_passthrough_whitelist")]
+    conf = cfg.ConfigOpts()
+    opt = (cfg.MultiStrOpt if multi else cfg.StrOpt)(
+        "device_spec", deprecated_opts=[cfg.DeprecatedOpt(o, group=g) for g, o in old]
+    )
+    conf.register_opt(opt, group="pci")
+    conf(args=[a for p in paths for a in ("--config-file", p)], default_config_files=[])
+    ours = config.read_config(paths)
+    if multi:
+        assert [v.value for v in ours.values(("pci", "device_spec"), old)] == (
+            conf.pci.device_spec or []
+        )
+    else:
+        found = ours.effective(("pci", "device_spec"), old)
+        assert (found.value if found else None) == conf.pci.device_spec
