@@ -418,11 +418,13 @@ def nova_view(cs: ConfigSet) -> NovaPciView:
     # Lazy: importing the neutron package loads all of its modules.
     from sriovctl.openstack.neutron.options import list_value  # noqa: PLC0415
 
-    notes = [
-        Note(v.where, f"{v.name}: {message}")
+    renamed = [
+        (v, message)
         for (section, option), message in _RENAMES.items()
         for v in cs.values((section, option))
     ]
+    renamed.sort(key=lambda item: (cs.paths.index(item[0].file), item[0].line))
+    notes = [Note(v.where, f"{v.name}: {message}") for v, message in renamed]
     return NovaPciView(
         device_spec=multi_setting(cs, ("pci", "device_spec"), deprecated=_DEVICE_SPEC_OLD),
         alias=multi_setting(cs, ("pci", "alias"), deprecated=[("DEFAULT", "pci_alias")]),
@@ -432,5 +434,5 @@ def nova_view(cs: ConfigSet) -> NovaPciView:
         enabled_filters=setting(
             cs, ("filter_scheduler", "enabled_filters"), list_value, list(NOVA_ENABLED_FILTERS)
         ),
-        notes=tuple(sorted(notes, key=lambda n: n.where)),
+        notes=tuple(notes),
     )
