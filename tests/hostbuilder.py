@@ -189,7 +189,7 @@ class HostBuilder:
 
     def tarball(self, out: Path | str) -> Path:
         self.build()
-        with tarfile.open(out, "w:gz") as tar:
+        with tarfile.open(out, "w:gz", format=tarfile.GNU_FORMAT) as tar:
             for name in sorted(os.listdir(self.root)):
                 tar.add(self.root / name, arcname=name)
         return Path(out)

@@ -1,59 +1,64 @@
-"""Open a `--root` argument: a directory, or a snapshot tarball unpacked safely.
+"""Open a `--root` argument: a directory, or a snapshot tarball read safely into memory.
 
 A snapshot comes from someone else's machine, so it is untrusted input: members with an
 absolute path or "..", links that point outside the snapshot, and device/FIFO members are
-refused before anything is written to disk.
+refused.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
 import posixpath
-import shutil
 import tarfile
-import tempfile
+import zlib
 
 from sriovctl.errors import InputError, UnsafeArchive
-from sriovctl.host.root import Root
+from sriovctl.host.root import MemoryRoot, Root
+
+MAX_MEMBER = 1 << 24
 
 TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.xz", ".tar.bz2")
 
 
 def open_root(spec: str) -> Root:
-    """Root for a directory or a snapshot tarball (unpacked into a private temp dir)."""
+    """Root for a directory or a snapshot tarball (read into memory, never unpacked)."""
     if os.path.isdir(spec):
         return Root(spec, label=spec)
     if os.path.isfile(spec):
-        return Root(unpack_snapshot(spec), label=spec)
+        return MemoryRoot(read_snapshot(spec), label=spec)
     raise InputError(
         f"--root {spec}: no such directory or snapshot file",
         fix="pass / (the live host), a directory, or a file made by `sriovctl snapshot`",
     )
 
 
-def unpack_snapshot(tarball: str) -> str:
+def read_snapshot(tarball: str) -> dict[str, tuple[str, object]]:
+    """{"/sys/...": (kind, content)} for every member, each checked before it is kept."""
+    entries: dict[str, tuple[str, object]] = {}
     try:
-        tar = tarfile.open(tarball, "r:*")
-    except (tarfile.TarError, OSError, EOFError) as e:
+        # One streaming pass: gzip cannot seek backwards cheaply.
+        with tarfile.open(tarball, "r|*") as tar:
+            for m in tar:
+                check_member(tarball, m)
+                path = "/" + posixpath.normpath(m.name).lstrip("/")
+                if path == "/.":
+                    continue
+                if m.isdir():
+                    entries.setdefault(path, ("dir", None))
+                elif m.issym():
+                    entries[path] = ("link", m.linkname)
+                elif m.islnk():
+                    target = "/" + posixpath.normpath(m.linkname)
+                    entries[path] = entries.get(target, ("file", b""))
+                else:
+                    f = tar.extractfile(m)
+                    entries[path] = ("file", f.read(MAX_MEMBER) if f else b"")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
         raise InputError(
-            f"{tarball}: not a readable snapshot tarball ({e})",
-            fix="recreate it with `sriovctl snapshot -o host.tar.gz`",
+            f"{tarball}: not a readable snapshot tarball, or truncated ({e})",
+            fix="copy the snapshot again or recreate it with `sriovctl snapshot -o host.tar.gz`",
         ) from None
-    dest = tempfile.mkdtemp(prefix="sriovctl-root-")
-    atexit.register(shutil.rmtree, dest, True)
-    with tar:
-        try:
-            members = tar.getmembers()
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise InputError(
-                f"{tarball}: truncated or corrupt snapshot ({e})",
-                fix="copy the snapshot again or recreate it with `sriovctl snapshot`",
-            ) from None
-        for m in members:
-            check_member(tarball, m)
-        _extract(tar, members, dest, tarball)
-    return dest
+    return entries
 
 
 def check_member(tarball: str, m: tarfile.TarInfo) -> None:
@@ -78,34 +83,3 @@ def check_member(tarball: str, m: tarfile.TarInfo) -> None:
             f"{tarball}: member {name!r} is a device or FIFO; refusing the snapshot",
             fix="only use snapshots made by `sriovctl snapshot`",
         )
-
-
-def _extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: str, label: str) -> None:
-    # Members were all checked above; extract by hand so behaviour does not depend on the
-    # Python version's tarfile filters, and keep modes sane (dirs traversable, nothing setuid).
-    for m in members:
-        path = os.path.join(dest, posixpath.normpath(m.name))
-        try:
-            if m.isdir():
-                os.makedirs(path, exist_ok=True)
-                continue
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            if os.path.lexists(path):
-                continue
-            if m.issym():
-                os.symlink(m.linkname, path)
-            elif m.islnk():
-                src = os.path.join(dest, posixpath.normpath(m.linkname))
-                if os.path.isfile(src):
-                    shutil.copyfile(src, path)
-            else:
-                src_f = tar.extractfile(m)
-                data = src_f.read() if src_f is not None else b""
-                with open(path, "wb") as out:
-                    out.write(data)
-                os.chmod(path, (m.mode & 0o777) | 0o400)
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise InputError(
-                f"{label}: cannot unpack member {m.name!r} ({e})",
-                fix="copy the snapshot again or recreate it with `sriovctl snapshot`",
-            ) from None

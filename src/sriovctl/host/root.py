@@ -56,13 +56,11 @@ class Root:
                     return None
                 done = [p for p in cached.split("/") if p]
                 continue
-            real = self._host_path(prefix)
-            try:
-                st = os.lstat(real)
-            except OSError:
+            kind = self._kind(prefix)
+            if kind is None:
                 self._resolved[prefix] = None
                 return None
-            if stat.S_ISLNK(st.st_mode):
+            if kind == "link":
                 hops += 1
                 if hops > _MAX_LINK_HOPS:
                     return None
@@ -81,8 +79,16 @@ class Root:
             self._resolved[prefix] = "/" + "/".join(done)
         return "/" + "/".join(done)
 
+    # -- storage: a directory tree on disk; MemoryRoot overrides these five ------------
     def _host_path(self, path: str) -> str:
         return os.path.join(self.path, path.lstrip("/")) if self.path != "/" else path
+
+    def _kind(self, path: str) -> str | None:
+        try:
+            mode = os.lstat(self._host_path(path)).st_mode
+        except OSError:
+            return None
+        return "link" if stat.S_ISLNK(mode) else ("dir" if stat.S_ISDIR(mode) else "file")
 
     def _readlink_raw(self, path: str) -> str | None:
         try:
@@ -90,14 +96,23 @@ class Root:
         except OSError:
             return None
 
+    def _read_raw(self, path: str, limit: int) -> bytes:
+        with open(self._host_path(path), "rb") as f:
+            return f.read(limit)
+
+    def _list_raw(self, path: str) -> list[str]:
+        return os.listdir(self._host_path(path))
+
+    def _size_raw(self, path: str) -> int:
+        return os.stat(self._host_path(path)).st_size
+
     # -- reads --------------------------------------------------------------------------
     def read_bytes(self, path: str, limit: int = MAX_READ) -> bytes | None:
         real = self.resolve(path)
         if real is None:
             return None
         try:
-            with open(self._host_path(real), "rb") as f:
-                data = f.read(limit)
+            data = self._read_raw(real, limit)
         except OSError as e:
             self._note_read_error(real, e)
             return None
@@ -146,7 +161,7 @@ class Root:
         if real is None:
             return []
         try:
-            names = sorted(os.listdir(self._host_path(real)))
+            names = sorted(self._list_raw(real))
         except OSError:
             return []
         self._note_dir(real, names)
@@ -160,7 +175,7 @@ class Root:
         if real is None:
             return None
         try:
-            size = os.stat(self._host_path(real)).st_size
+            size = self._size_raw(real)
         except OSError:
             return None
         self._note_file(real, content=False)
@@ -211,3 +226,52 @@ class RecordingRoot(Root):
     def _note_read_error(self, real: str, err: OSError) -> None:
         super()._note_read_error(real, err)
         self.files.add(real)
+
+
+class MemoryRoot(Root):
+    """A snapshot held in memory: {path: ("file", bytes) | ("link", target) | ("dir", None)}.
+
+    Unpacking thousands of sysfs attributes to disk costs far more than reading them, so
+    a snapshot tarball is read once into this map and never touches the filesystem.
+    """
+
+    def __init__(self, entries: dict[str, tuple[str, object]], label: str):
+        super().__init__("/snapshot", label=label)
+        self.entries = entries
+        self.children: dict[str, set[str]] = {}
+        for path in list(entries):
+            parent, _, name = path.rpartition("/")
+            while True:
+                self.children.setdefault(parent or "/", set()).add(name)
+                if not parent or (parent in entries and parent in self.children):
+                    break
+                entries.setdefault(parent, ("dir", None))
+                parent, _, name = parent.rpartition("/")
+
+    @property
+    def is_live(self) -> bool:
+        return False
+
+    def _kind(self, path: str) -> str | None:
+        entry = self.entries.get(path)
+        if entry is None:
+            return "dir" if path in self.children else None
+        return entry[0]
+
+    def _readlink_raw(self, path: str) -> str | None:
+        entry = self.entries.get(path)
+        return entry[1] if entry and entry[0] == "link" else None  # type: ignore[return-value]
+
+    def _read_raw(self, path: str, limit: int) -> bytes:
+        entry = self.entries.get(path)
+        if entry is None or entry[0] != "file":
+            raise IsADirectoryError(errno.EISDIR, "not a file", path)
+        return entry[1][:limit]  # type: ignore[index]
+
+    def _list_raw(self, path: str) -> list[str]:
+        if path not in self.children and self._kind(path) != "dir":
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory", path)
+        return list(self.children.get(path, ()))
+
+    def _size_raw(self, path: str) -> int:
+        return len(self._read_raw(path, 1 << 30))
