@@ -20,6 +20,7 @@ import abc
 import re
 import string
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from sriovctl.openstack.nova.errors import PciConfigInvalidSpec, PciDeviceWrongAddressFormat
@@ -149,7 +150,7 @@ class PhysicalPciAddress(PciAddressSpec):
 class PciAddressGlobSpec(PciAddressSpec):
     """The string form of a spec address; missing leading parts and blanks mean ``*``."""
 
-    __slots__ = ("_fixed",)
+    __slots__ = ("_pick", "_want")
 
     def __init__(self, pci_addr: str):
         self.domain = self.bus = self.slot = self.func = ANY
@@ -167,16 +168,14 @@ class PciAddressGlobSpec(PciAddressSpec):
             self.domain = normalize_hex("domain", domain, MAX_DOMAIN, "%04x")
             self.bus = normalize_hex("bus", bus, MAX_BUS, "%02x")
             self.slot = normalize_hex("slot", slot, MAX_SLOT, "%02x")
-        # Precomputed (index, value) of the non-wildcard fields: matching is
-        # then a few string compares.
-        self._fixed = tuple((i, v) for i, v in enumerate(self.fields) if v != ANY)
+        # Matching compares only the non-wildcard fields: pick them out of the
+        # device's field tuple in one C call and compare with what we want.
+        fixed = [(i, v) for i, v in enumerate(self.fields) if v != ANY]
+        self._pick = itemgetter(*[i for i, _ in fixed]) if fixed else None
+        self._want = tuple(v for _, v in fixed) if len(fixed) != 1 else fixed[0][1]
 
     def match(self, other: PciAddressSpec) -> bool:
-        fields = other.fields
-        for index, value in self._fixed:
-            if fields[index] != value:
-                return False
-        return True
+        return self._pick is None or self._pick(other.fields) == self._want
 
 
 class PciAddressRegexSpec(PciAddressSpec):

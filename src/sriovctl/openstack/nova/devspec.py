@@ -122,6 +122,7 @@ class DeviceSpec:
             )
         if self._remote_managed:
             self._check_remote_managed(address_obj)
+        self._match = self._match_devname if self.dev_name else self._compile_match()
 
     def _normalize_tag(self, tag: str) -> None:
         if self.tags.get(tag) is not None:
@@ -182,7 +183,7 @@ class DeviceSpec:
         except Exception as exc:
             raise NovaUnhandledError(exc) from exc
 
-    def _match(self, dev: Mapping[str, Any], parse: AddressParser) -> bool:
+    def _match_devname(self, dev: Mapping[str, Any], parse: AddressParser) -> bool:
         address_obj = self._address_obj()
         if not address_obj:
             return False
@@ -191,6 +192,37 @@ class DeviceSpec:
         address_ok = address_obj.match(dev["address"], dev.get("parent_addr"), parse)
         serial_ok = self._has_serial(dev) if self._remote_managed else True
         return vendor_ok and product_ok and address_ok and serial_ok
+
+    def _compile_match(self):
+        """``_match_devname`` specialised for a fixed address, with everything bound once.
+
+        Same checks in the same order (matching a whole host is the hot
+        path): every condition is still evaluated, so a bad device address
+        raises here exactly when nova raises.
+        """
+        vendor, product = self.vendor_id, self.product_id
+        any_vendor, any_product = vendor == ANY, product == ANY
+        address_obj = self.address
+        spec_match = address_obj.pci_address_spec.match  # type: ignore[union-attr]
+        is_pf = address_obj.is_physical_function  # type: ignore[union-attr]
+        has_serial = self._has_serial if self._remote_managed else None
+
+        def match(dev: Mapping[str, Any], parse: AddressParser) -> bool:
+            # Read every key first: a missing one is a KeyError in nova even for "*".
+            dev_vendor, dev_product, address = dev["vendor_id"], dev["product_id"], dev["address"]
+            vendor_ok = any_vendor or vendor == dev_vendor
+            product_ok = any_product or product == dev_product
+            parent = dev.get("parent_addr")
+            # A PF address matches its VFs through their parent address first.
+            if is_pf and parent and spec_match(parse(parent)):
+                address_ok = True
+            else:
+                address_ok = spec_match(parse(address))
+            if has_serial is not None and not has_serial(dev):
+                return False
+            return vendor_ok and product_ok and address_ok
+
+        return match
 
     @staticmethod
     def _has_serial(dev: Mapping[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Optional
 
 from sriovctl.openstack.nova.address import AddressParser, PhysicalPciAddress
@@ -80,17 +81,22 @@ def parse_device_spec(
 
 
 def caching_parser() -> AddressParser:
-    """A PhysicalPciAddress parser that parses each address string once (per caller)."""
+    """A PhysicalPciAddress parser that parses each address string once (per caller).
+
+    Only successes are kept: a bad address raises again, freshly, each time
+    nova would parse it.
+    """
     cache: dict[Any, PhysicalPciAddress] = {}
+    get = cache.get
 
     def parse(address: Any) -> PhysicalPciAddress:
         try:
-            return cache[address]
-        except KeyError:
-            parsed = cache[address] = PhysicalPciAddress(address)
-            return parsed
+            parsed = get(address)
         except TypeError:  # unhashable: let nova's parser reject it
             return PhysicalPciAddress(address)
+        if parsed is None:
+            parsed = cache[address] = PhysicalPciAddress(address)
+        return parsed
 
     return parse
 
@@ -133,9 +139,12 @@ class DeviceSpecList:
         self, dev: Mapping[str, Any], parse: AddressParser | None = None
     ) -> DeviceSpec | None:
         """The entry that gives ``dev`` its tags: the first that matches, else None."""
-        parse = parse or caching_parser()
+        with _as_nova_errors():
+            return self._first(dev, parse or caching_parser())
+
+    def _first(self, dev: Mapping[str, Any], parse: AddressParser) -> DeviceSpec | None:
         for spec in self.specs:
-            if spec.match(dev, parse):
+            if spec._match(dev, parse):
                 return spec
         return None
 
@@ -151,19 +160,33 @@ class DeviceSpecList:
     ) -> list[DeviceSpec]:
         """Every entry that matches ``dev``; all but the first are shadowed for it."""
         parse = parse or caching_parser()
-        return [spec for spec in self.specs if spec.match(dev, parse)]
+        with _as_nova_errors():
+            return [spec for spec in self.specs if spec._match(dev, parse)]
 
     def assign(
         self, devices: Iterable[Mapping[str, Any]]
     ) -> list[tuple[Mapping, DeviceSpec | None]]:
         """(device, first matching entry or None) for each device, parsing each address once."""
         parse = caching_parser()
-        return [(dev, self.first_match(dev, parse)) for dev in devices]
+        with _as_nova_errors():
+            return [(dev, self._first(dev, parse)) for dev in devices]
 
     def matches_by_spec(self, devices: Sequence[Mapping[str, Any]]) -> list[list[Mapping]]:
         """For each entry (same order as :attr:`specs`), the devices it matches at all."""
         parse = caching_parser()
-        return [[dev for dev in devices if spec.match(dev, parse)] for spec in self.specs]
+        with _as_nova_errors():
+            return [[dev for dev in devices if spec._match(dev, parse)] for spec in self.specs]
+
+
+@contextmanager
+def _as_nova_errors():
+    """One guard around a whole loop (cheaper than one per pair): stray errors are nova's."""
+    try:
+        yield
+    except NovaPciError:
+        raise
+    except Exception as exc:
+        raise NovaUnhandledError(exc) from exc
 
 
 #: nova's name for the class
