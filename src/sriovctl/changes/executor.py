@@ -1,0 +1,151 @@
+"""Run a plan: apply and verify each step; on failure or interrupt, undo newest first.
+
+SIGINT and SIGTERM are *deferred* while a plan runs: a sysfs write cannot be interrupted
+half-way anyway, and a Python exception raised in the middle of a step would skip the very
+bookkeeping that makes rollback possible. So the signal is noted, the current step (or the
+current poll of a wait) finishes, and the executor rolls back and reports the state the
+subject is really in. Signals during the rollback are noted and ignored: stopping a
+rollback half-way is the one thing worse than either finishing or not starting it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from sriovctl.changes.step import Plan, Step
+from sriovctl.errors import ChangeFailed
+
+Say = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+class Interrupted(ChangeFailed):
+    """The operator stopped the command; what it changed was rolled back. Exit 130."""
+
+    exit_code = 130
+
+
+class InterruptGuard:
+    """Defers SIGINT/SIGTERM while installed; steps that wait call `check()` between polls."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, say: Say = quiet):
+        self.say = say
+        self.received: Optional[str] = None
+        self.rolling_back = False
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> InterruptGuard:
+        # signal handlers can only be set from the main thread; elsewhere (a test runner's
+        # worker) the guard still works for explicit `interrupt()` calls.
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        self._previous.clear()
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self.interrupt(signal.Signals(signum).name)
+
+    def interrupt(self, name: str = "SIGINT") -> None:
+        if self.rolling_back:
+            self.say(f"{name} received: rolling back, please wait")
+            return
+        if self.received is None:
+            self.received = name
+            self.say(f"{name} received: finishing the current step, then rolling back")
+
+    def check(self) -> None:
+        """Raise Interrupted if a signal arrived (called by the executor and by waits)."""
+        if self.received is not None and not self.rolling_back:
+            raise Interrupted(f"interrupted by {self.received}")
+
+
+@dataclass
+class Outcome:
+    title: str
+    done: list[str] = field(default_factory=list)
+
+
+def execute(plan: Plan, say: Say = quiet, guard: Optional[InterruptGuard] = None) -> Outcome:
+    """Apply the plan. Raises ChangeFailed (or Interrupted) after rolling back."""
+    guard = guard or InterruptGuard(say)
+    outcome = Outcome(plan.title)
+    applied: list[Step] = []
+    total = len(plan.steps)
+    with guard:
+        for number, step in enumerate(plan.steps, 1):
+            try:
+                guard.check()
+            except Interrupted as stop:
+                raise _rollback(plan, applied, guard, say, stop, step, started=False) from None
+            say(f"[{number}/{total}] {step.describe()}")
+            applied.append(step)  # before apply(): a half-applied step is undone too
+            try:
+                step.apply()
+                step.verify()
+            except Exception as error:  # noqa: BLE001 - any failure means: roll back
+                raise _rollback(plan, applied, guard, say, error, step, started=True) from None
+            outcome.done.append(step.describe())
+        if guard.received:
+            # The signal came during the last step, which completed: the change is whole,
+            # so keep it rather than undo a finished job.
+            say(f"{guard.received} arrived after the last step had started; the change is "
+                "complete, nothing rolled back")
+    return outcome
+
+
+def _rollback(plan: Plan, applied: list[Step], guard: InterruptGuard, say: Say,
+              error: BaseException, failed: Step, started: bool) -> ChangeFailed:
+    guard.rolling_back = True
+    undone, stuck = [], []
+    for step in reversed(applied):
+        try:
+            step.undo()
+            if step.changes:
+                undone.append(step.describe())
+        except Exception as e:  # noqa: BLE001 - keep undoing the rest
+            stuck.append(f"{step.describe()} ({_short(e)})")
+    guard.rolling_back = False
+    if isinstance(error, Interrupted):
+        where = "during" if started else "before"
+        head = f"{error.message} {where} '{failed.describe()}'"
+        fix = None
+        kind: type[ChangeFailed] = Interrupted
+    else:
+        message, fix = failed.explain(error)
+        if isinstance(error, ChangeFailed):
+            message, fix = error.message, error.fix or fix
+        head, kind = message, ChangeFailed
+    parts = [head]
+    if stuck:
+        parts.append(f"rollback INCOMPLETE, could not undo: {'; '.join(stuck)}")
+    elif undone:
+        parts.append(f"rolled back {len(undone)} change(s)")
+    else:
+        parts.append("nothing had been changed")
+    if plan.state is not None:
+        try:
+            parts.append(f"now: {plan.state()}")
+        except Exception as e:  # noqa: BLE001 - the report must still come out
+            parts.append(f"state unknown ({_short(e)})")
+    for line in undone:
+        say(f"undone: {line}")
+    return kind("; ".join(parts), fix=fix)
+
+
+def _short(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return getattr(error, "message", None) or str(error) or type(error).__name__
