@@ -20,7 +20,10 @@ that, so an error of ours must never be mistaken for one.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Callable, ClassVar, TypeVar
 
 from sriovctl.errors import InputError
 
@@ -155,3 +158,32 @@ def as_nova_error(exc: Exception) -> NovaPciError:
     if isinstance(exc, NovaPciError):
         return exc
     return NovaUnhandledError(exc)
+
+
+@contextmanager
+def nova_errors() -> Iterator[None]:
+    """Let our errors through; turn any other exception into NovaUnhandledError.
+
+    Used around code that mirrors nova step by step: a Python exception there
+    is one nova would also die of, and must not reach the user as a traceback.
+    """
+    try:
+        yield
+    except NovaPciError:
+        raise
+    except Exception as exc:
+        raise NovaUnhandledError(exc) from exc
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def nova_guarded(func: _F) -> _F:
+    """Decorator form of :func:`nova_errors`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with nova_errors():
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

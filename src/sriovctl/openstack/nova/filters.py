@@ -148,6 +148,58 @@ def filter_pools(
     return pools
 
 
+def remove_identical(items: list, item: Any) -> None:
+    """``list.remove`` by identity: devices and pools are distinct objects in nova."""
+    for i, candidate in enumerate(items):
+        if candidate is item:
+            del items[i]
+            return
+    raise ValueError("list.remove(x): x not in list")
+
+
+def decrease_pool_count(pool_list: list[Pool], pool: Pool, count: int = 1) -> int:
+    """Take ``count`` from ``pool``; return what is still wanted.
+
+    nova drops a pool from the list once it would reach zero, without
+    updating its count.
+    """
+    if pool["count"] > count:
+        pool["count"] -= count
+        return 0
+    count -= pool["count"]
+    remove_identical(pool_list, pool)
+    return count
+
+
+def apply_request(
+    pools: list[Pool],
+    request: PciRequest,
+    rp_uuids: list[str],
+    numa_cells: Optional[Sequence[Any]],
+    host_cells: Sequence[Any] = (),
+) -> bool:
+    """Take one request from the pool counts, as the scheduler does; False if it cannot."""
+    filtered = filter_pools(pools, request, numa_cells, rp_uuids, host_cells)
+    if not filtered:
+        return False
+    if not rp_uuids:
+        count = request.count
+        for pool in filtered:
+            count = decrease_pool_count(pools, pool, count)
+            if not count:
+                break
+        return True
+    if not one_pool_per_rp_uuid(pools):
+        return False
+    wanted = collections.Counter(rp_uuids)
+    for pool in filtered:
+        pool["count"] -= wanted[pool["rp_uuid"]]
+        wanted.pop(pool["rp_uuid"], None)
+        if pool["count"] == 0:
+            remove_identical(pools, pool)
+    return True
+
+
 def rp_uuids_for_request(
     request: PciRequest, provider_mapping: Optional[Mapping[str, Sequence[str]]]
 ) -> list[str]:

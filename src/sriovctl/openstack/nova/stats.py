@@ -20,47 +20,25 @@ from typing import Any, Optional
 
 from sriovctl.openstack.nova import filters
 from sriovctl.openstack.nova.errors import (
-    NovaPciError,
     NovaUnhandledError,
     PciDevicePoolEmpty,
     PciDeviceRequestFailed,
+    nova_guarded,
 )
-from sriovctl.openstack.nova.filters import IGNORED_TAGS, Pool
+from sriovctl.openstack.nova.filters import (
+    IGNORED_TAGS,
+    Pool,
+    decrease_pool_count,
+    remove_identical,
+)
 from sriovctl.openstack.nova.request import PciRequest, as_request
 
 POOL_KEYS = ("product_id", "vendor_id", "numa_node", "dev_type")
 _DEVICE_TYPES_WITH_REMOTE_MANAGED = ("type-VF", "type-PF", "vdpa")
 
 
-def _index(items: Sequence[Any], item: Any) -> int:
-    for i, candidate in enumerate(items):
-        if candidate is item:
-            return i
-    raise ValueError("list.remove(x): x not in list")
-
-
-def _remove(items: list, item: Any) -> None:
-    del items[_index(items, item)]
-
-
 def _contains(items: Iterable[Any], item: Any) -> bool:
     return any(candidate is item for candidate in items)
-
-
-def _guarded(method):
-    """Turn a crash nova would also have into NovaUnhandledError (never a bare traceback)."""
-
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except NovaPciError:
-            raise
-        except Exception as exc:
-            raise NovaUnhandledError(exc) from exc
-
-    wrapper.__name__ = method.__name__
-    wrapper.__doc__ = method.__doc__
-    return wrapper
 
 
 class PciStats:
@@ -106,7 +84,7 @@ class PciStats:
                 return pool
         return None
 
-    @_guarded
+    @nova_guarded
     def add_device(self, dev: dict) -> None:
         """Add ``dev`` to its pool, creating the pool if needed (unmatched devices are ignored)."""
         if id(dev) not in self._known_ids:  # _known keeps dev alive, so its id stays unique
@@ -130,18 +108,7 @@ class PciStats:
             self.add_device(dev)
         return self
 
-    @staticmethod
-    def _decrease_pool_count(pool_list: list[Pool], pool: Pool, count: int = 1) -> int:
-        # nova drops the pool from the list when it would reach zero, without
-        # updating its count.
-        if pool["count"] > count:
-            pool["count"] -= count
-            return 0
-        count -= pool["count"]
-        _remove(pool_list, pool)
-        return count
-
-    @_guarded
+    @nova_guarded
     def remove_device(self, dev: dict) -> None:
         """Take ``dev`` out of its pool; PciDevicePoolEmpty if that pool is gone."""
         key = self._pool_key(dev)
@@ -152,10 +119,10 @@ class PciStats:
             raise PciDevicePoolEmpty(
                 compute_node_id=dev.get("compute_node_id"), address=dev.get("address")
             )
-        _remove(pool["devices"], dev)
-        self._decrease_pool_count(self.pools, pool)
+        remove_identical(pool["devices"], dev)
+        decrease_pool_count(self.pools, pool)
 
-    @_guarded
+    @nova_guarded
     def update_device(self, dev: dict) -> None:
         """Re-pool ``dev`` if a pooled device at its address now has another dev_type."""
         for pool in self.pools:
@@ -163,8 +130,8 @@ class PciStats:
                 if device.get("address") == dev.get("address"):
                     if dev.get("dev_type") == pool["dev_type"]:
                         return
-                    _remove(pool["devices"], device)
-                    self._decrease_pool_count(self.pools, pool)
+                    remove_identical(pool["devices"], device)
+                    decrease_pool_count(self.pools, pool)
                     self.add_device(dev)
                     return
 
@@ -180,41 +147,14 @@ class PciStats:
 
     # -- scheduler side: counts only ---------------------------------------------
 
-    def _apply_request(
-        self,
-        pools: list[Pool],
-        request: PciRequest,
-        rp_uuids: list[str],
-        numa_cells: Optional[Sequence[Any]],
-    ) -> bool:
-        filtered = filters.filter_pools(pools, request, numa_cells, rp_uuids, self.host_cells)
-        if not filtered:
-            return False
-        if not rp_uuids:
-            count = request.count
-            for pool in filtered:
-                count = self._decrease_pool_count(pools, pool, count)
-                if not count:
-                    break
-            return True
-        if not filters.one_pool_per_rp_uuid(pools):
-            return False
-        wanted = Counter(rp_uuids)
-        for pool in filtered:
-            pool["count"] -= wanted[pool["rp_uuid"]]
-            wanted.pop(pool["rp_uuid"], None)
-            if pool["count"] == 0:
-                _remove(pools, pool)
-        return True
-
     def _apply_requests(self, pools, requests, provider_mapping, numa_cells) -> None:
         requests = [as_request(r) for r in requests]
         for request in requests:
             rp_uuids = filters.rp_uuids_for_request(request, provider_mapping)
-            if not self._apply_request(pools, request, rp_uuids, numa_cells):
+            if not filters.apply_request(pools, request, rp_uuids, numa_cells, self.host_cells):
                 raise PciDeviceRequestFailed(requests=requests)
 
-    @_guarded
+    @nova_guarded
     def apply_requests(
         self,
         requests: Sequence[PciRequest | Mapping[str, Any]],
@@ -224,7 +164,7 @@ class PciStats:
         """Take the requests from the pool counts (scheduler); PciDeviceRequestFailed if not."""
         self._apply_requests(self.pools, requests, provider_mapping, numa_cells)
 
-    @_guarded
+    @nova_guarded
     def support_requests(
         self,
         requests: Sequence[PciRequest | Mapping[str, Any]],
@@ -283,7 +223,7 @@ class PciStats:
             allocated.append(dev)
         return allocated
 
-    @_guarded
+    @nova_guarded
     def consume_requests(
         self,
         requests: Sequence[PciRequest | Mapping[str, Any]],

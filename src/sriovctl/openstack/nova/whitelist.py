@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any, Optional
 
 from sriovctl.openstack.nova.address import AddressParser, PhysicalPciAddress
 from sriovctl.openstack.nova.devspec import DeviceSpec, SpecOrigin, pci_obj_match_dict
-from sriovctl.openstack.nova.errors import NovaPciError, NovaUnhandledError, PciConfigInvalidSpec
+from sriovctl.openstack.nova.errors import (
+    NovaPciError,
+    NovaUnhandledError,
+    PciConfigInvalidSpec,
+    nova_errors,
+)
 from sriovctl.openstack.nova.host import NO_HOST, HostLookup
 
 _FIX_JSON = "each device_spec value must be one JSON dict or a JSON list of dicts"
@@ -139,7 +143,7 @@ class DeviceSpecList:
         self, dev: Mapping[str, Any], parse: AddressParser | None = None
     ) -> DeviceSpec | None:
         """The entry that gives ``dev`` its tags: the first that matches, else None."""
-        with _as_nova_errors():
+        with nova_errors():
             return self._first(dev, parse or caching_parser())
 
     def _first(self, dev: Mapping[str, Any], parse: AddressParser) -> DeviceSpec | None:
@@ -160,7 +164,7 @@ class DeviceSpecList:
     ) -> list[DeviceSpec]:
         """Every entry that matches ``dev``; all but the first are shadowed for it."""
         parse = parse or caching_parser()
-        with _as_nova_errors():
+        with nova_errors():
             return [spec for spec in self.specs if spec._match(dev, parse)]
 
     def assign(
@@ -168,25 +172,14 @@ class DeviceSpecList:
     ) -> list[tuple[Mapping, DeviceSpec | None]]:
         """(device, first matching entry or None) for each device, parsing each address once."""
         parse = caching_parser()
-        with _as_nova_errors():
+        with nova_errors():
             return [(dev, self._first(dev, parse)) for dev in devices]
 
     def matches_by_spec(self, devices: Sequence[Mapping[str, Any]]) -> list[list[Mapping]]:
         """For each entry (same order as :attr:`specs`), the devices it matches at all."""
         parse = caching_parser()
-        with _as_nova_errors():
+        with nova_errors():
             return [[dev for dev in devices if spec._match(dev, parse)] for spec in self.specs]
-
-
-@contextmanager
-def _as_nova_errors():
-    """One guard around a whole loop (cheaper than one per pair): stray errors are nova's."""
-    try:
-        yield
-    except NovaPciError:
-        raise
-    except Exception as exc:
-        raise NovaUnhandledError(exc) from exc
 
 
 #: nova's name for the class
