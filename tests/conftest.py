@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).parent
-sys.path.insert(0, str(TESTS))
+sys.path.insert(0, str(Path(__file__).parent))
 
-FIXTURES = TESTS / "fixtures"
-LAB_SNAPSHOTS = ("lab-default-0vfs", "lab-default-7vfs", "lab-kernel-6.12-0vfs",
-                 "lab-kernel-6.12-7vfs")
+from testdata import FIXTURES  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ import pytest
 from sriovctl.checks import Scope, run_checks
 from sriovctl.host.read import load_host
 
-from conftest import FIXTURES
 from hostbuilder import GUIDE_VFS, big_host, guide_host, shared_group_host
+from testdata import FIXTURES
 
 
 def ids(findings, severity=None):

@@ -10,7 +10,7 @@ import pytest
 
 from sriovctl.host.read import load_host
 
-from conftest import FIXTURES, LAB_SNAPSHOTS
+from testdata import FIXTURES, LAB_SNAPSHOTS
 
 
 @pytest.fixture(scope="module", params=LAB_SNAPSHOTS)

@@ -6,8 +6,8 @@ import json
 
 import yaml
 
-from conftest import FIXTURES
 from hostbuilder import GUIDE_VFS, guide_host
+from testdata import FIXTURES
 
 LAB = str(FIXTURES / "lab-default-7vfs.tar.gz")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import tarfile
 
-from conftest import FIXTURES
 from hostbuilder import guide_host
+from testdata import FIXTURES
 
 
 def _same_inventory(cli, a, b):
