@@ -11,7 +11,7 @@ The model is plain frozen data: :class:`ConfigSet` (what one service reads) of
 :class:`ConfigFile` of :class:`Value` (one assignment: value, file, line). Secret values
 are masked while reading (see :mod:`sriovctl.openstack.secrets`); the clear text is
 never stored. Typed views of the SR-IOV options are in
-:mod:`sriovctl.openstack.config_views`.
+:mod:`sriovctl.openstack.nova_view` and :mod:`sriovctl.openstack.neutron.config_views`.
 """
 
 from __future__ import annotations
@@ -377,62 +377,13 @@ def multi_setting(
     return MultiSetting(_label(name), cs.values(name, deprecated), tuple(default))
 
 
-# --- nova -----------------------------------------------------------------------------------
-
-#: nova 34.0.0 defaults of the scheduler filter options.
-NOVA_AVAILABLE_FILTERS = ("nova.scheduler.filters.all_filters",)
-NOVA_ENABLED_FILTERS = (
-    "ComputeFilter", "ComputeCapabilitiesFilter", "ImagePropertiesFilter",
-    "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter",
-)  # fmt: skip
-_DEVICE_SPEC_OLD = (("pci", "passthrough_whitelist"), ("DEFAULT", "pci_passthrough_whitelist"))
-_RENAMES = MappingProxyType(
-    {
-        ("pci", "passthrough_whitelist"): "renamed [pci] device_spec in Zed (26.0.0); still read",
-        ("DEFAULT", "pci_passthrough_whitelist"): "moved to [pci] in Ocata (15.0.0); still read",
-        ("DEFAULT", "pci_alias"): "moved to [pci] alias in Ocata (15.0.0); still read",
-        (
-            "DEFAULT",
-            "scheduler_default_filters",
-        ): "no longer read: use [filter_scheduler] enabled_filters",
-        (
-            "DEFAULT",
-            "scheduler_available_filters",
-        ): "no longer read: use [filter_scheduler] available_filters",
-    }
-)
+# nova's view moved to its own module; these names stay importable from here.
+_MOVED = ("nova_view", "NovaPciView", "NOVA_AVAILABLE_FILTERS", "NOVA_ENABLED_FILTERS")
 
 
-@dataclass(frozen=True)
-class NovaPciView:
-    """nova's PCI and scheduler-filter options as nova-compute / nova-scheduler see them."""
+def __getattr__(name: str):
+    if name in _MOVED:
+        from sriovctl.openstack import nova_view as module  # noqa: PLC0415 - avoids a cycle
 
-    device_spec: MultiSetting
-    alias: MultiSetting
-    available_filters: MultiSetting
-    enabled_filters: Setting
-    notes: tuple[Note, ...] = ()
-
-
-def nova_view(cs: ConfigSet) -> NovaPciView:
-    # Lazy: importing the neutron package loads all of its modules.
-    from sriovctl.openstack.neutron.options import list_value  # noqa: PLC0415
-
-    renamed = [
-        (v, message)
-        for (section, option), message in _RENAMES.items()
-        for v in cs.values((section, option))
-    ]
-    renamed.sort(key=lambda item: (cs.paths.index(item[0].file), item[0].line))
-    notes = [Note(v.where, f"{v.name}: {message}") for v, message in renamed]
-    return NovaPciView(
-        device_spec=multi_setting(cs, ("pci", "device_spec"), deprecated=_DEVICE_SPEC_OLD),
-        alias=multi_setting(cs, ("pci", "alias"), deprecated=[("DEFAULT", "pci_alias")]),
-        available_filters=multi_setting(
-            cs, ("filter_scheduler", "available_filters"), NOVA_AVAILABLE_FILTERS
-        ),
-        enabled_filters=setting(
-            cs, ("filter_scheduler", "enabled_filters"), list_value, list(NOVA_ENABLED_FILTERS)
-        ),
-        notes=tuple(notes),
-    )
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
