@@ -240,11 +240,11 @@ def test_demo_script_narrates_every_step_and_skips_missing_commands():
     steps = demo.steps()
     text = demo.script(steps, commands=set())
     assert text.count("== Step ") == len(steps)
-    assert "sriovctl check" in text and "is not written yet" in text
+    assert "sriovctl check" in text and "does not exist yet" in text
     assert f"vf 0 mac {demo.VF0_MAC} vlan {demo.VF0_VLAN}" in text
     assert "igbvf" in text
     with_check = demo.script(steps, commands={"check", "inspect"})
-    assert "not written yet" not in with_check and "sriovctl check" in with_check
+    assert "check' does not exist" not in with_check and "sriovctl check" in with_check
 
 
 def test_cli_lists_topologies_and_refuses_a_run_without_a_command():
@@ -268,3 +268,24 @@ def test_failure_reason_quotes_the_kernel_panic(tmp_path):
     (tmp_path / "qemu-stderr.log").write_text("")
     reason = runner._failure(tmp_path, 9).one_line()
     assert "the guest kernel panicked: VFS: Unable to mount root fs" in reason
+
+
+def test_views_render_the_inventory_like_ip_link_and_lspci():
+    from sriovctl.lab import views
+
+    inventory = {"pfs": [{
+        "address": "0000:01:00.0", "netdev": "enp1s0", "vendor_device": "8086:10c9",
+        "driver": "igb", "link": {"mac": "52:54:00:12:34:56", "mtu": 1500, "operstate": "up"},
+        "vfs": [{"index": 0, "address": "0000:01:10.0", "vendor_device": "8086:10ca",
+                 "driver": "igbvf", "mac": "fa:16:3e:fe:47:d2", "vlan": 1000, "qos": None,
+                 "spoofchk": True, "trust": False, "link_state": "auto", "max_tx_rate": 0}],
+    }]}
+    assert views.ip_link(inventory) == [
+        "enp1s0: mtu 1500 state UP",
+        "    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff",
+        # exactly iproute2's vf line for the same settings
+        "    vf 0     link/ether fa:16:3e:fe:47:d2 brd ff:ff:ff:ff:ff:ff, vlan 1000, "
+        "spoof checking on, link-state auto, trust off",
+    ]
+    assert views.lspci(inventory)[1] == (
+        "0000:01:10.0 Ethernet controller: [8086:10ca]  (driver igbvf, VF 0 of 0000:01:00.0)")

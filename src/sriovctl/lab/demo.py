@@ -61,16 +61,30 @@ def steps() -> list[Step]:
         Step("What sriovctl sees now",
              "sriovctl's own model of the host: PF, VFs, drivers, IOMMU groups, NUMA.",
              ("sriovctl inspect",), needs="inspect"),
-        Step("The VFs as `ip link` and `lspci` show them",
-             "The kernel's own tools agree with sriovctl's model: seven virtual functions "
+        Step("The VFs as `ip link` and `lspci` would show them, from sriovctl's model",
+             "Rendered from `sriovctl inspect -f json` alone: the PF's vf lines as iproute2 "
+             "prints them, and the PCI functions with their IDs and drivers.",
+             ("sriovctl inspect -f json > /tmp/inventory.json",
+              "python3 -m sriovctl.lab.views ip-link /tmp/inventory.json",
+              "python3 -m sriovctl.lab.views lspci /tmp/inventory.json"), needs="inspect"),
+        Step("The kernel's own tools agree",
+             "The same machine through iproute2 and pciutils: seven virtual functions "
              "[8086:10ca] and a vf line per VF under the PF.",
-             ("ip link show $PF", "lspci -nn -d 8086:")),
+             ("ip link show $PF", "lspci -D -nn -d 8086:")),
         Step("Configure VF 0 for a `direct` port",
              f"Neutron's SR-IOV agent sets the port's MAC and VLAN on the VF through the PF; "
              f"here by hand: mac {VF0_MAC}, vlan {VF0_VLAN}, spoof checking on.",
              ("ip link set $PF up",
               f"ip link set $PF vf 0 mac {VF0_MAC} vlan {VF0_VLAN} spoofchk on",
               "ip link show $PF | grep -E '^ +vf 0 '")),
+        Step("sriovctl reads VF 0's new settings back",
+             "The model reads VF settings over netlink, as `ip link` does.",
+             ("sriovctl inspect -f json > /tmp/inventory.json",
+              "python3 -m sriovctl.lab.views ip-link /tmp/inventory.json | grep -E '^ +vf 0 '"),
+             needs="inspect"),
+        Step("The nova and neutron configuration for this host",
+             "What nova's [pci] device_spec and neutron's SR-IOV agent need for this PF.",
+             (), needs="openstack"),  # fill in the commands when that command lands
         Step("Check the host again",
              "With VFs present and bound, the verdict changes.",
              ("sriovctl check",), needs="check", expect_ok=False),
@@ -92,13 +106,15 @@ def script(selected: list[Step], commands: Optional[set[str]] = None) -> str:
         "FAILED=0",
         "wrap() { fold -s -w 96 | sed 's/^/   /'; }",
         FIND_PF,
+        # `python3 -m sriovctl.lab.views` needs the shared tree on the path, as the wrapper has
+        "[ -d /mnt/src/src ] && export PYTHONPATH=/mnt/src/src || export PYTHONPATH=/mnt/src",
         'echo "(the igb PF in this machine is $PF)"',
     ]
     for number, step in enumerate(selected, 1):
         lines.append(f"echo; echo {shlex.quote(f'== Step {number}/{total}: {step.title}')}")
         lines.append(f"echo {shlex.quote(step.why)} | wrap")
         if step.needs and step.needs not in have:
-            note = f"(skipped: 'sriovctl {step.needs}' is not written yet)"
+            note = f"(skipped: 'sriovctl {step.needs}' does not exist yet)"
             lines.append(f"echo {shlex.quote(note)} | wrap")
             continue
         for command in step.commands:
