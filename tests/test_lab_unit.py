@@ -100,7 +100,7 @@ def test_nics_overrides_the_topology_count():
 def test_user_networking_is_restricted_so_the_guest_reaches_nothing_outside():
     argv = argv_for("two-nics")
     netdevs = [argv[i + 1] for i, a in enumerate(argv) if a == "-netdev"]
-    assert netdevs == ["user,id=n0,restrict=on", "user,id=n1,restrict=on"]
+    assert netdevs == ["user,id=n0,restrict=on,ipv6=off", "user,id=n1,restrict=on,ipv6=off"]
 
 
 def test_source_tree_is_shared_read_only_and_the_run_dir_read_write():

@@ -69,7 +69,10 @@ def nic_args(topology: Topology, nics: int) -> list[str]:
     for i in range(nics):
         port = f"pcie-root-port,id=rp{i},chassis={i + 1},slot={i + 1}"
         parent = f"rp{i}"
-        args += ["-netdev", f"user,id=n{i},restrict=on"]
+        # restrict: the guest reaches nothing outside. ipv6=off: otherwise QEMU's slirp
+        # sends router advertisements and the PF gets an IPv6 default route, which a
+        # data-plane PF on a real host does not carry (sriovctl check would warn).
+        args += ["-netdev", f"user,id=n{i},restrict=on,ipv6=off"]
         if topology.attach == ATTACH_ROOT_PORT_NO_ACS:
             port += ",disable-acs=on"
         args += ["-device", port]
