@@ -44,8 +44,10 @@ BOOLEAN_TAGS = ("managed", "live_migratable", "one_time_use")
 DEVICE_TAGS = ("managed", "live_migratable")
 
 _REMOTE_MANAGED_PF_FIX = (
-    "nova looks the PF up under the text of the address object, which is only a PCI "
-    'address when the PF is named by "devname"; name the PF with "devname" instead'
+    "nova looks this PF up in sysfs under the text of its address object (a PCI address "
+    'only when the PF is named by "devname") and then reads <PF>/product, a file Linux '
+    "does not have, so this fails on real hosts; select the VFs by their own vendor_id "
+    "and product_id instead"
 )
 
 

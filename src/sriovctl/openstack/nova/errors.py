@@ -149,17 +149,6 @@ class NovaUnhandledError(NovaPciError):
         self.nova_exception = type(exc).__name__  # type: ignore[misc]
 
 
-#: Every error this package raises on purpose (for ``except`` clauses and fuzzing).
-DECLARED_ERRORS: tuple[type[NovaPciError], ...] = (NovaPciError,)
-
-
-def as_nova_error(exc: Exception) -> NovaPciError:
-    """Return ``exc`` if it is one of ours, else wrap it as :class:`NovaUnhandledError`."""
-    if isinstance(exc, NovaPciError):
-        return exc
-    return NovaUnhandledError(exc)
-
-
 @contextmanager
 def nova_errors() -> Iterator[None]:
     """Let our errors through; turn any other exception into NovaUnhandledError.

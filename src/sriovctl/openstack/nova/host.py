@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Optional, Protocol
 
 from sriovctl.openstack.nova.errors import PciDeviceNotFoundById
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 #: ``get_function_by_ifname`` answer: (PCI address or None, is an SR-IOV PF)
 IfnameAnswer = tuple[Optional[str], bool]
@@ -55,9 +58,9 @@ class StaticHost:
     """
 
     physical_functions: frozenset[str] = frozenset()
-    netdevs: Mapping[str, IfnameAnswer] = field(default_factory=dict)
-    vf_product_ids: Mapping[str, str] = field(default_factory=dict)
-    pci_ids: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    netdevs: Mapping[str, IfnameAnswer] = field(default_factory=lambda: _EMPTY)
+    vf_product_ids: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    pci_ids: Mapping[str, tuple[str, str]] = field(default_factory=lambda: _EMPTY)
 
     def is_physical_function(self, domain: str, bus: str, slot: str, func: str) -> bool:
         return f"{domain}:{bus}:{slot}.{func}" in self.physical_functions
@@ -82,22 +85,23 @@ class StaticHost:
 
     @classmethod
     def from_devices(cls, devices: Iterable[Mapping[str, Any]]) -> StaticHost:
-        """Derive the answers from libvirt-style device dicts.
+        """Derive the answers nova would get on a Linux host with these devices.
 
         A ``dev_type`` of ``type-PF`` marks a PF; a VF's ``product_id`` gives its
         parent's VF product id (an explicit ``sriov_vf_device`` on the PF wins);
         ``devname``/``dev_name``/``ifname`` name the netdev of a device.
+        ``pci_ids`` stays empty on purpose: nova reads ``<addr>/vendor`` and
+        ``<addr>/product``, and Linux sysfs has no ``product`` file (it is
+        ``device``), so that lookup fails on every real host.
         """
         devices = list(devices)
         pfs = frozenset(d["address"] for d in devices if d.get("dev_type") == "type-PF")
         netdevs: dict[str, IfnameAnswer] = {}
         vf_ids: dict[str, str] = {}
-        pci_ids: dict[str, tuple[str, str]] = {}
         for dev in devices:
             address = dev.get("address")
             if not isinstance(address, str):
                 continue
-            pci_ids[address] = (dev.get("vendor_id", ""), dev.get("product_id", ""))
             for key in ("devname", "dev_name", "ifname"):
                 if dev.get(key):
                     netdevs[dev[key]] = (address, address in pfs)
@@ -106,7 +110,7 @@ class StaticHost:
             parent = dev.get("parent_addr")
             if parent and dev.get("dev_type") == "type-VF":
                 vf_ids.setdefault(parent, dev.get("product_id", ""))
-        return cls(pfs, netdevs, vf_ids, pci_ids)
+        return cls(pfs, MappingProxyType(netdevs), MappingProxyType(vf_ids))
 
 
 #: A host with no sysfs entries at all.

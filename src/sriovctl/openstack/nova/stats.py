@@ -142,9 +142,6 @@ class PciStats:
         """The pools without their device lists, as nova reports them."""
         return iter([{k: v for k, v in pool.items() if k != "devices"} for pool in self.pools])
 
-    def summary(self) -> list[Pool]:
-        return list(self)
-
     # -- scheduler side: counts only ---------------------------------------------
 
     def _apply_requests(self, pools, requests, provider_mapping, numa_cells) -> None:
