@@ -80,12 +80,14 @@ def render_table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=box.ASCII, show_lines=False, header_style="", safe_box=True)
     for name in columns:
         table.add_column(name, overflow="fold")
     for row in rows:
-        table.add_row(*(cell(v) for v in row))
+        # Text, not str: rich would read "[pci] device_spec" as markup and drop "[pci]".
+        table.add_row(*(Text(cell(v)) for v in row))
     console = Console(width=_width(), no_color=True, highlight=False, soft_wrap=False)
     with console.capture() as cap:
         console.print(table)
