@@ -169,7 +169,7 @@ _PARSE_FIXES = MappingProxyType(
 )
 
 
-def _read_text(path: str) -> str:
+def read_text(path: str) -> str:
     if os.path.isdir(path):
         raise _input_error(f"{path}: is a directory, not a config file", "pass it as a config dir")
     try:
@@ -250,7 +250,7 @@ def parse_text(path: str, text: str, role: Optional[str] = None) -> ConfigFile:
 
 def read_file(path: str, role: Optional[str] = None) -> ConfigFile:
     """Read and parse one config file; any problem is an InputError naming file:line."""
-    return parse_text(path, _read_text(path), role)
+    return parse_text(path, read_text(path), role)
 
 
 def dir_files(path: str) -> list[str]:

@@ -1,0 +1,108 @@
+"""`sriovctl openstack`: lint, render and apply nova/neutron SR-IOV configuration; guest XML.
+
+Each subcommand imports its library only when it runs (oslo.config is heavy).
+Exit status: 0 clean, 1 findings of severity error (lint) or a failed change, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import click
+
+from sriovctl.cli.common import root_option
+from sriovctl.cli.output import emit_document, emit_list, output_options
+
+FINDING_COLUMNS = ("Severity", "ID", "Subject", "Message", "Evidence", "Fix")
+SHORT_COLUMNS = ("Severity", "ID", "Subject", "Message", "Fix")
+MATCH_COLUMNS = ("Host", "Spec", "Physnet", "Devices", "Types")
+RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@click.group("openstack")
+def openstack() -> None:
+    """nova and neutron SR-IOV configuration: lint, render, apply; libvirt guest XML."""
+
+
+def _release(name: str | None):
+    from sriovctl.openstack.releases import LATEST, find_release
+
+    return find_release(name) if name else LATEST
+
+
+@openstack.command("lint")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--host", "hosts", multiple=True, metavar="SNAPSHOT_OR_ROOT",
+              help="Match device_spec against this host: a root directory or a snapshot "
+              "tarball (repeatable).")
+@click.option("--role", "roles", multiple=True, metavar="FILE=ROLE",
+              help="Say what a file is when its sections do not: nova, nova-compute, "
+              "nova-scheduler, neutron, ml2, sriov_agent, ovs_agent, linuxbridge_agent.")
+@click.option("--release", metavar="NAME", help="OpenStack release (zed, 2023.1, antelope, …); "
+              "default: the newest known.")
+@click.option("--min-severity", type=click.Choice(["info", "warning", "error"]), default="info",
+              show_default=True, help="Hide findings below this severity.")
+@click.option("--long", "long_", is_flag=True, help="Table output: add the Evidence column.")
+@output_options()
+def lint(files, hosts, roles, release, min_severity, long_, fmt, columns) -> int:
+    """Check nova.conf, ml2_conf.ini, sriov_agent.ini and the OVS agent's file together,
+    and against hosts: which devices each device_spec entry selects, and what will fail.
+
+    Every finding names the file:line to edit. Secrets in these files are never shown.
+    """
+    from sriovctl.openstack.lint import parse_roles, run_lint
+
+    report = run_lint(list(files), parse_roles(roles), list(hosts), _release(release))
+    shown = [f for f in report.findings if RANK[f.severity] >= RANK[min_severity]]
+    doc = report.to_dict()
+    doc["findings"] = [f.to_dict() for f in shown]
+    if columns or not emit_document(doc, fmt):
+        if fmt == "table" and report.matches and not columns:
+            emit_list(MATCH_COLUMNS, [{
+                "Host": m.host, "Spec": f"{m.entry.label}\n{m.entry.text}",
+                "Physnet": m.entry.physnet, "Devices": [d["address"] for d in m.devices],
+                "Types": sorted({d["dev_type"] for d in m.devices}),
+            } for m in report.matches], fmt)
+        rows = [{
+            "Severity": f.severity, "ID": f.id, "Subject": f.subject, "Message": f.message,
+            "Evidence": list(f.evidence), "Fix": f.fix,
+        } for f in shown]
+        if not columns and fmt == "table" and not long_:
+            columns = SHORT_COLUMNS
+        if rows or fmt != "table":
+            emit_list(FINDING_COLUMNS, rows, fmt, columns)
+    s = report.summary
+    click.echo(f"{len(report.files)} files, {len(report.hosts)} hosts: {s['error']} errors, "
+               f"{s['warning']} warnings, {s['info']} notes", err=True)
+    return 0 if s["ok"] else 1
+
+
+@openstack.command("libvirt")
+@click.argument("device")
+@click.option("--vnic-type", type=click.Choice(["direct", "macvtap", "direct-physical"]),
+              default="direct", show_default=True, help="The neutron port's binding:vnic_type.")
+@click.option("--mac", help="The port's MAC address (nova writes it on <mac>).")
+@click.option("--vlan", type=int, help="The segment's VLAN id; 0 for a flat network.")
+@click.option("--netdev", help="macvtap: the VF's netdev (read from the host when omitted).")
+@root_option
+def libvirt(device, vnic_type, mac, vlan, netdev, root) -> int:
+    """Print the guest XML nova writes for an SR-IOV port on DEVICE (PCI address or netdev).
+
+    With a snapshot --root (or a netdev name) the device is looked up on the host and
+    checked: direct and macvtap need a VF, direct-physical a PF.
+    """
+    from dataclasses import replace
+
+    from sriovctl.host.model import normalize_address
+    from sriovctl.openstack.libvirt import GuestPort, interface_xml, port_on_host
+
+    address = normalize_address(device) if device.count(":") == 2 else None
+    standalone = root == "/" and address and (vnic_type != "macvtap" or netdev)
+    if standalone:
+        port = GuestPort(vnic_type, address, mac=mac, vlan=vlan, netdev=netdev)
+    else:
+        from sriovctl.cli.common import load
+
+        port = port_on_host(load(root), vnic_type, device, mac=mac, vlan=vlan)
+        if netdev:
+            port = replace(port, netdev=netdev)
+    click.echo(interface_xml(port), nl=False)
+    return 0
