@@ -17,6 +17,7 @@ COMMANDS = {
     "check": "sriovctl.cli.check_cmd:check",
     "snapshot": "sriovctl.cli.snapshot_cmd:snapshot",
     "lab": "sriovctl.cli.lab_cmd:lab",
+    "openstack": "sriovctl.cli.openstack_cmd:openstack",
     "report": "sriovctl.cli.report_cmd:report",
 }
 
@@ -25,6 +26,7 @@ HELP = {
     "check": "Decide whether this host is ready for SR-IOV passthrough, and why not.",
     "snapshot": "Capture the files sriovctl reads into a tarball for --root elsewhere.",
     "lab": "Boot a real kernel with an emulated SR-IOV NIC (QEMU igb) to try or test.",
+    "openstack": "Lint, render and apply nova/neutron SR-IOV config; show the guest XML.",
     "report": "Merge many hosts' inventories and checks: VFs per physnet, hosts not ready.",
 }
 
