@@ -33,7 +33,11 @@ def dump_links_live() -> list[dict]:
     from pyroute2 import IPRoute  # lazily: only live reads need netlink
 
     with IPRoute() as ipr:
-        return [link_to_json(msg) for msg in ipr.link("dump", ext_mask=RTEXT_FILTER_VF)]
+        msgs = list(ipr.link("dump", ext_mask=RTEXT_FILTER_VF))
+        if not msgs:  # pyroute2 < 0.9 (Debian 12's 0.7.2) takes ext_mask on a dump as a
+            # client-side filter that matches nothing; match=None sends it to the kernel
+            msgs = list(ipr.link("dump", ext_mask=RTEXT_FILTER_VF, match=None))
+        return [link_to_json(msg) for msg in msgs]
 
 
 def link_to_json(msg) -> dict:
@@ -65,8 +69,10 @@ def vf_to_json(vf) -> dict:
     out["rate"] = {"max_tx": rate.get("max_tx_rate", 0), "min_tx": rate.get("min_tx_rate", 0)}
     for key, attr in (("spoofchk", "IFLA_VF_SPOOFCHK"), ("trust", "IFLA_VF_TRUST")):
         value = vf.get_attr(attr)
-        if value is not None and value.get("setting") not in (None, 0xFFFFFFFF):
-            out[key] = bool(value.get("setting"))
+        # pyroute2 names the field like the attribute (spoofchk, trust); -1 = not reported
+        setting = None if value is None else value.get(key, value.get("setting"))
+        if setting not in (None, 0xFFFFFFFF):
+            out[key] = bool(setting)
     state = vf.get_attr("IFLA_VF_LINK_STATE")
     if state is not None:
         out["link_state"] = _LINK_STATES.get(state.get("link_state"), str(state.get("link_state")))
