@@ -100,11 +100,12 @@ def topologies(fmt: str, columns: tuple) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Copy what the command wrote in its working directory here.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
+@click.option("--console", is_flag=True, help="Also show the guest's serial console (stderr).")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def run(ctx: click.Context, topology: str, nics: Optional[int], kernel: str, append: str,
         accel: str, timeout: float, script_file: Optional[Path], out: Optional[Path],
-        quiet: bool, command: tuple) -> None:
+        quiet: bool, console: bool, command: tuple) -> None:
     """Boot the lab, run COMMAND as root in the guest, exit with its status.
 
     As with ssh, COMMAND's words are joined and run by bash in the guest, so
@@ -120,7 +121,7 @@ def run(ctx: click.Context, topology: str, nics: Optional[int], kernel: str, app
     script = script_file.read_text() if script_file else " ".join(command) + "\n"
     try:
         result = runner.run(script, _spec(topology, nics, kernel, append), timeout=timeout,
-                            accel=accel, progress=Progress(quiet=quiet))
+                            accel=accel, progress=Progress(quiet=quiet, console=console))
     except runner.LabFailed as failure:
         click.echo("\n".join(["--- guest console (last lines) ---", *failure.console_tail]),
                    err=True)

@@ -129,6 +129,9 @@ def build(kernel: str = DEFAULT_KERNEL, progress: Optional[Progress] = None,
     image = image_for(kernel)
     if image.is_current() and not force:
         return BuildResult(image, False, time.monotonic() - started)
+    if os.geteuid() != 0:
+        raise SriovctlError("building the lab image needs root (debootstrap, chroot, mount)",
+                            fix=f"run 'sudo sriovctl lab build --kernel {kernel}' once")
     image.root.mkdir(parents=True, exist_ok=True)
     installed = deps.ensure(progress, image.root, install=install)
     with _locked(image.root / ".lock", progress):

@@ -22,17 +22,24 @@ HEARTBEAT_S = 10.0
 
 
 class Progress:
-    """Writes `[lab] ...` lines to a stream (stderr by default); quiet drops them."""
+    """Writes `[lab] ...` lines to a stream (stderr by default); quiet drops them.
 
-    def __init__(self, quiet: bool = False, stream: Optional[IO[str]] = None):
+    console: also pass the guest's whole serial console through (for debugging a boot).
+    """
+
+    def __init__(self, quiet: bool = False, stream: Optional[IO[str]] = None,
+                 console: bool = False):
         self.quiet = quiet
         self.stream = stream
+        self.console = console
 
     def say(self, text: str) -> None:
-        if self.quiet:
-            return
+        if not self.quiet:
+            self.raw(f"[lab] {text}")
+
+    def raw(self, line: str) -> None:
         out = self.stream or sys.stderr
-        out.write(f"[lab] {text}\n")
+        out.write(line + "\n")
         out.flush()
 
 

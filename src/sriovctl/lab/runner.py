@@ -52,6 +52,18 @@ class RunResult:
         return self.run_dir / name
 
 
+def ready_image(kernel: str) -> lab_image.Image:
+    """The built image for kernel, or an error saying how to get it (and QEMU)."""
+    fix = f"run 'sriovctl lab build --kernel {kernel}'"
+    if not shutil.which(machine.QEMU_BINARY):
+        raise SriovctlError(f"{machine.QEMU_BINARY} is not installed", fix=fix)
+    img = lab_image.image_for(kernel)
+    if not img.is_current():
+        raise SriovctlError(f"the lab image for kernel {kernel} is not built (or outdated)",
+                            fix=fix)
+    return img
+
+
 def runs_dir() -> Path:
     return lab_image.cache_dir() / "runs"
 
@@ -67,10 +79,7 @@ def run(script: str, spec: Optional[machine.MachineSpec] = None,
     """
     spec = spec or machine.MachineSpec()
     progress = progress or Progress()
-    img = lab_image.image_for(spec.kernel)
-    if not img.is_current():
-        raise SriovctlError(f"the lab image for kernel {spec.kernel} is not built (or outdated)",
-                            fix=f"run 'sriovctl lab build --kernel {spec.kernel}'")
+    img = ready_image(spec.kernel)
     run_dir = _new_run_dir()
     (run_dir / "guest-script").write_text(script)
     for name, content in (files or {}).items():
@@ -216,6 +225,8 @@ class _ConsoleWatcher:
         said = False
         for raw in complete.decode(errors="replace").splitlines():
             line = raw.strip()
+            if self.progress.console:
+                self.progress.raw(f"console| {raw.rstrip()}")
             if not line.startswith("LAB: "):
                 continue
             now = time.monotonic() - self.started
@@ -247,10 +258,7 @@ def shell(spec: machine.MachineSpec, accel: str = "auto",
           progress: Optional[Progress] = None) -> int:
     """An interactive root shell on the guest's serial console; powers off on exit."""
     progress = progress or Progress()
-    img = lab_image.image_for(spec.kernel)
-    if not img.is_current():
-        raise SriovctlError(f"the lab image for kernel {spec.kernel} is not built (or outdated)",
-                            fix=f"run 'sriovctl lab build --kernel {spec.kernel}'")
+    img = ready_image(spec.kernel)
     run_dir = _new_run_dir()
     argv = machine.qemu_argv(spec, img.boot_kernel(), img.initrd, img.disk, run_dir,
                              accel=machine.choose_accel(accel), mode="shell")
