@@ -24,23 +24,30 @@ from sriovctl.openstack.nova.strutils import bool_from_string
 
 _VENDOR_PATTERN = r"^([\da-fA-F]{4})$"
 
-ALIAS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 256},
-        "capability_type": {"type": "string", "enum": ["pci"]},
-        "product_id": {"type": "string", "pattern": _VENDOR_PATTERN},
-        "vendor_id": {"type": "string", "pattern": _VENDOR_PATTERN},
-        # vdpa is left out on purpose by nova: aliases cannot request vDPA.
-        "device_type": {"type": "string", "enum": ["type-PCI", "type-PF", "type-VF"]},
-        "numa_policy": {"type": "string", "enum": ["required", "legacy", "preferred", "socket"]},
-        "resource_class": {"type": "string"},
-        "traits": {"type": "string"},
-        "live_migratable": {"type": "string"},
-    },
-    "required": ["name"],
-}
+
+def alias_schema() -> dict[str, Any]:
+    """nova's JSON schema for one alias value (a fresh dict: jsonschema wants a real dict)."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 256},
+            "capability_type": {"type": "string", "enum": ["pci"]},
+            "product_id": {"type": "string", "pattern": _VENDOR_PATTERN},
+            "vendor_id": {"type": "string", "pattern": _VENDOR_PATTERN},
+            # vdpa is left out on purpose by nova: aliases cannot request vDPA.
+            "device_type": {"type": "string", "enum": ["type-PCI", "type-PF", "type-VF"]},
+            "numa_policy": {
+                "type": "string",
+                "enum": ["required", "legacy", "preferred", "socket"],
+            },
+            "resource_class": {"type": "string"},
+            "traits": {"type": "string"},
+            "live_migratable": {"type": "string"},
+        },
+        "required": ["name"],
+    }
+
 
 #: The flavor extra spec the API accepts (``nova/api/validation/extra_specs/pci_passthrough``).
 FLAVOR_ALIAS_PATTERN = r"[^:]+:\d+(?:\s*,\s*[^:]+:\d+)*"
@@ -62,12 +69,13 @@ def parse_aliases(values: Iterable[str], *, pci_in_placement: bool = False) -> d
     import jsonschema  # heavy; only alias parsing needs it
 
     aliases: dict[str, Alias] = {}
+    schema = alias_schema()
     try:
         for text in values:
             if not isinstance(text, (str, bytes)):
                 raise TypeError(f"{type(text)} can't be decoded")
             spec = json.loads(text)
-            jsonschema.validate(spec, ALIAS_SCHEMA)
+            jsonschema.validate(spec, schema)
             _add_alias(aliases, spec)
     except PciInvalidAlias:
         raise

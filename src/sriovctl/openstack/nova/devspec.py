@@ -250,7 +250,7 @@ class DeviceSpec:
 
     @property
     def address_kind(self) -> str:
-        """``"devname"``, ``"glob"``, ``"regex"`` (or ``"exact"`` for a resolved devname PF)."""
+        """How the entry names devices: ``"devname"``, ``"glob"`` or ``"regex"``."""
         if self.dev_name:
             return "devname"
         return self.address.kind if self.address else "glob"
@@ -279,14 +279,18 @@ class DeviceSpec:
 def pci_obj_match_dict(pci_obj: Mapping[str, Any]) -> dict[str, Any]:
     """The dict nova's ``match_pci_obj`` builds from a PciDevice.
 
-    The card serial comes from ``capabilities`` (a dict) or, as nova stores it,
-    from the JSON text in ``extra_info["capabilities"]``.
+    The card serial comes from ``capabilities`` as given to ``PciDevice.create``
+    (nova keeps a string as is and JSON-encodes anything else) or from the JSON
+    text nova stores in ``extra_info["capabilities"]``. A ``null`` there makes
+    nova fail, and so does this.
     """
-    caps = pci_obj.get("capabilities")
-    if caps is None:
-        raw = (pci_obj.get("extra_info") or {}).get("capabilities", "{}")
-        caps = json.loads(raw) if isinstance(raw, (str, bytes)) else raw
-    serial = (caps or {}).get("vpd", {}).get("card_serial_number")
+    if "capabilities" in pci_obj:
+        caps = pci_obj["capabilities"]
+        if isinstance(caps, (str, bytes)):
+            caps = json.loads(caps)
+    else:
+        caps = json.loads((pci_obj.get("extra_info") or {}).get("capabilities", "{}"))
+    serial = caps.get("vpd", {}).get("card_serial_number")
     return {
         "vendor_id": pci_obj.get("vendor_id"),
         "product_id": pci_obj.get("product_id"),

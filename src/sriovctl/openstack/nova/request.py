@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Optional
 
 from sriovctl.openstack.nova.errors import NovaUnhandledError
@@ -30,7 +31,7 @@ VNIC_TYPES_SRIOV = (
     "remote-managed",
 )
 #: vnic_types that pin the device type; the others leave ``dev_type`` out.
-DEVICE_TYPE_FOR_VNIC_TYPE = {"direct-physical": "type-PF", "vdpa": "vdpa"}
+DEVICE_TYPE_FOR_VNIC_TYPE = MappingProxyType({"direct-physical": "type-PF", "vdpa": "vdpa"})
 
 NUMA_POLICIES = ("required", "legacy", "preferred", "socket")
 

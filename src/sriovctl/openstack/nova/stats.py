@@ -182,7 +182,7 @@ class PciStats:
         return filters.filter_for_socket_affinity(pools, numa_cells, self.host_cells)
 
     def has_remote_managed_device_pools(self) -> bool:
-        """nova's check; note it compares with JSON ``true``, so string tags never count."""
+        """Is any pool tagged remote_managed true? (nova asks with a request for ``True``)."""
         return bool(filters.filter_for_spec(self.pools, PciRequest(0, [{"remote_managed": True}])))
 
     # -- compute side: real devices ---------------------------------------------
