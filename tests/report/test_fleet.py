@@ -44,12 +44,13 @@ def test_fleet_view_without_a_site(fleet_dir):
 def test_fleet_view_with_the_site_maps_vfs_to_physnets(fleet_dir):
     view = fleet_view(load_inputs(files_of(fleet_dir)), load_site(str(EXAMPLE_SITE)))
     nets = {p["physnet"]: p for p in view["physnets"]}
-    # compute-0/1: enp49s0f1 -> physnet1; compute-big-0: VFs 0-31 of ens1f0/ens2f0 ->
-    # physnet1 and 32-63 -> physnet2; ens3f0/ens4f0 and the lab host are in no group
-    assert nets["physnet1"]["by_numa"] == {"0": 64, "none": 14}
-    assert nets["physnet1"]["wanted"] == 78
-    assert nets["physnet2"]["by_numa"] == {"0": 64}
-    assert nets[NO_PHYSNET]["by_numa"] == {"1": 128, "none": 7}
+    # compute-0/1: enp49s0f1 -> physnet1; compute-big-0: ens1f0 and ens2f0 (NUMA 0, split
+    # in two groups) -> physnet1, ens3f0 (NUMA 1) -> physnet2; ens4f0 and the lab host are
+    # in no group
+    assert nets["physnet1"]["by_numa"] == {"0": 128, "none": 14}
+    assert nets["physnet1"]["wanted"] == 142
+    assert nets["physnet2"]["by_numa"] == {"1": 64}
+    assert nets[NO_PHYSNET]["by_numa"] == {"1": 64, "none": 7}
     assert [h["name"] for h in view["hosts"] if h["ready"] is False] == ["compute-1"]
 
 

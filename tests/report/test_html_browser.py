@@ -49,7 +49,7 @@ def test_the_dom_has_the_chart_and_the_host_that_is_not_ready(page, tmp_path):
     dom = done.stdout
     assert '<svg id="capacity-chart"' in dom
     bars = dict(re.findall(r'<g class="bar" data-physnet="([^"]+)" data-vfs="(\d+)"', dom))
-    assert bars == {"physnet1": "78", "physnet2": "64", "(no physnet)": "135"}
+    assert bars == {"physnet1": "142", "physnet2": "64", "(no physnet)": "71"}
     not_ready = re.search(r'<ul id="not-ready-list">(.*?)</ul>\s*<h2>', dom, re.S).group(1)
     assert 'data-host="compute-1"' in not_ready
     assert "compute-0" not in not_ready
@@ -63,8 +63,8 @@ def test_the_screenshot_shows_the_bars(page, tmp_path):
     assert shot.exists(), done.stderr[-2000:]
     width, height, counts = pixels(shot)
     assert (width, height) == (1200, 900)
-    # physnet1 has 64 VFs on NUMA 0 and 14 with none; (no physnet) 128 on NUMA 1: each
-    # colour covers a bar segment of about 520 px * VFs/135 wide and 22 px high
+    # NUMA 0: 128 VFs (physnet1), NUMA 1: 64 + 64 (physnet2, no physnet), none: 14 + 7;
+    # the longest bar (142 VFs) is 520 px: a colour covers 520 * VFs / 142 px by 22 px
     for node, vfs in (("0", 128), ("1", 128), ("none", 21)):
-        expected = 520 * vfs / 135 * 22
+        expected = 520 * vfs / 142 * 22
         assert count_near(counts, numa_colour(node)) > 0.6 * expected, node

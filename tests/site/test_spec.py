@@ -35,13 +35,15 @@ def refused(text: str) -> str:
 def test_the_example_loads():
     site = load_site(str(EXAMPLE))
     assert site.release == "2024.1"
-    assert [g.name for g in site.groups] == ["i350-tenant", "e810-tenant", "e810-provider"]
-    tenant = site.groups[1]
+    assert [g.name for g in site.groups] == ["i350-tenant", "e810-trusted", "e810-tenant",
+                                             "e810-dpdk"]
+    tenant = site.groups[2]
     assert tenant.nics.pf_names[0].name == "ens1f0"
-    assert tenant.nics.pf_names[0].vfs == tuple(range(32))
-    assert site.groups[2].driver == "vfio-pci"
+    assert tenant.nics.pf_names[0].vfs == tuple(range(16, 64))
+    assert site.groups[3].driver == "vfio-pci"
     assert site.roles_of("controller-0") == ("controller", "scheduler")
-    assert [g.name for g in site.groups_for("compute-big-7")] == ["e810-tenant", "e810-provider"]
+    assert [g.name for g in site.groups_for("compute-big-7")] == [
+        "e810-trusted", "e810-tenant", "e810-dpdk"]
     assert site.kernel_iommu is True
 
 
