@@ -1,0 +1,117 @@
+"""Moving a VF to vfio-pci and back: `sriovctl vfs bind VF vfio-pci|default`.
+
+The kernel's own mechanism, nothing persistent (nova/libvirt with managed='yes' do the
+same at instance start): driver_override names the driver, unbind releases the device,
+drivers_probe lets the named driver (or, with the override cleared, the default one) take
+it. Undo is the same dance back to the driver the VF had.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from sriovctl.changes.commands import RunCommand
+from sriovctl.changes.step import Plan, Step
+from sriovctl.changes.wait import wait_until
+from sriovctl.errors import ChangeFailed, InputError
+from sriovctl.host.model import Host, PciDevice, normalize_address
+from sriovctl.vfs.capabilities import caps_for
+from sriovctl.vfs.context import Env
+from sriovctl.vfs.explain import bind_error
+from sriovctl.vfs.usage import vf_users
+
+VFIO = "vfio-pci"
+DRIVERS = "/sys/bus/pci/drivers"
+
+
+def find_vf(host: Host, spec: str) -> PciDevice:
+    """A VF by PCI address, VF netdev, or PF/INDEX (enp1s0/3)."""
+    if "/" in spec:
+        pf_name, _, index = spec.rpartition("/")
+        pf = host.find_pf(pf_name)
+        if pf is not None and index.isdigit():
+            for i, address in pf.virtfns:
+                if i == int(index) and address in host.devices:
+                    return host.devices[address]
+    address = normalize_address(spec)
+    dev = host.devices.get(address or "")
+    if dev is None:
+        dev = next((d for d in host.devices.values() if spec in d.netdevs), None)
+    if dev is None or not dev.is_vf:
+        raise InputError(f"no VF {spec!r} on this host",
+                         fix="give a VF's PCI address (0000:01:10.0), netdev, or PF/INDEX")
+    return dev
+
+
+def default_driver(host: Host, vf: PciDevice) -> Optional[str]:
+    pf = host.devices.get(vf.physfn or "")
+    return caps_for(pf.driver if pf else None).vf_driver
+
+
+def plan_bind(env: Env, host: Host, vf: PciDevice, target: str, force: bool = False) -> Plan:
+    default = default_driver(host, vf)
+    driver = VFIO if target == VFIO else default
+    label = vf.netdevs[0] if vf.netdevs else vf.address
+    plan = Plan(f"{vf.address} -> {target}")
+    on_default = vf.driver not in (None, VFIO) and default in (None, vf.driver)
+    if (target == VFIO and vf.driver == VFIO) or (target == "default" and on_default):
+        plan.notes.append(f"{vf.address} is already bound to {vf.driver}")
+        return plan
+    pf = host.devices[vf.physfn or ""]
+    users = [u for u in vf_users(host, pf, env.reader()) if u.address == vf.address
+             and not u.reason.startswith("bound to ")]
+    if users and not force:
+        raise ChangeFailed(f"refusing to rebind {label}: it " + "; ".join(
+            u.reason for u in users), fix="stop that user first, or pass --force")
+    if target == VFIO and not env.reader().exists(f"{DRIVERS}/{VFIO}"):
+        plan.add(RunCommand(env.commands, ["modprobe", VFIO], why="vfio-pci is not loaded"))
+    plan.add(Rebind(env, vf.address, driver, vf.driver, vf.driver_override))
+    return plan
+
+
+class Rebind(Step):
+    def __init__(self, env: Env, address: str, driver: Optional[str], old_driver: Optional[str],
+                 old_override: Optional[str]):
+        self.env, self.address, self.driver = env, address, driver
+        self.old_driver, self.old_override = old_driver, old_override
+        self.base = f"/sys/bus/pci/devices/{address}"
+        self.started = False
+
+    def describe(self) -> str:
+        override = self.driver if self.driver == VFIO else "(cleared)"
+        return (f"{self.address}: driver_override {override}, unbind from "
+                f"{self.old_driver or 'no driver'}, drivers_probe -> {self.driver or 'default'}")
+
+    def apply(self) -> None:
+        self.started = True
+        self._move(self.driver if self.driver == VFIO else "", self.driver)
+
+    def _move(self, override: str, expect: Optional[str]) -> None:
+        sysfs = self.env.sysfs
+        sysfs.write(f"{self.base}/driver_override", override or "\n", 10)
+        current = self.env.reader().link_name(f"{self.base}/driver")
+        if current:
+            sysfs.write(f"{DRIVERS}/{current}/unbind", self.address, 30)
+        sysfs.write("/sys/bus/pci/drivers_probe", self.address, 30)
+        wait_until(lambda: self._bound(expect), what=f"{self.address}: waiting for "
+                   f"{expect or 'a driver'}", timeout=10, clock=self.env.clock,
+                   say=self.env.say, guard=self.env.guard)
+
+    def _bound(self, expect: Optional[str]) -> Optional[str]:
+        now = self.env.reader().link_name(f"{self.base}/driver")
+        if now and (expect is None or now == expect):
+            return None
+        return f"bound to {now or 'nothing'}"
+
+    def undo(self) -> None:
+        if not self.started:
+            return
+        now = self.env.reader().link_name(f"{self.base}/driver")
+        if now == self.old_driver:
+            return
+        self._move(self.old_override or "", self.old_driver)
+
+    def explain(self, error: BaseException) -> tuple[str, Optional[str]]:
+        if isinstance(error, OSError):
+            return bind_error(error, self.address, f"binding to {self.driver or 'default'}")
+        return super().explain(error)
