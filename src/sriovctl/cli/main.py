@@ -18,6 +18,9 @@ COMMANDS = {
     "snapshot": "sriovctl.cli.snapshot_cmd:snapshot",
     "lab": "sriovctl.cli.lab_cmd:lab",
     "openstack": "sriovctl.cli.openstack_cmd:openstack",
+    "vfs": "sriovctl.cli.vfs_cmd:vfs",
+    "kernel": "sriovctl.cli.kernel_cmd:kernel",
+    "fdb": "sriovctl.cli.fdb_cmd:fdb",
     "report": "sriovctl.cli.report_cmd:report",
 }
 
@@ -27,6 +30,9 @@ HELP = {
     "snapshot": "Capture the files sriovctl reads into a tarball for --root elsewhere.",
     "lab": "Boot a real kernel with an emulated SR-IOV NIC (QEMU igb) to try or test.",
     "openstack": "Lint, render and apply nova/neutron SR-IOV config; show the guest XML.",
+    "vfs": "Create, resize, program, persist and bind VFs safely (rollback on failure).",
+    "kernel": "Enable the IOMMU kernel arguments by meaning, idempotently.",
+    "fdb": "Add, delete and show a PF's FDB entries over netlink.",
     "report": "Merge many hosts' inventories and checks: VFs per physnet, hosts not ready.",
 }
 
