@@ -106,3 +106,84 @@ def libvirt(device, vnic_type, mac, vlan, netdev, root) -> int:
             port = replace(port, netdev=netdev)
     click.echo(interface_xml(port), nl=False)
     return 0
+
+
+def _render_options(fn):
+    """The options render and apply share: what to configure, for which release."""
+    for decorate in reversed((
+        click.option("--physnet", "physnets", multiple=True, required=True,
+                     metavar="PHYSNET=PF", help="Map a physnet to a PF netdev (repeatable)."),
+        click.option("--release", metavar="NAME", help="OpenStack release: before Zed nova "
+                     "reads passthrough_whitelist, from Zed on device_spec. Default: newest."),
+        click.option("--fdb", is_flag=True, help="Also the OVS agent's FDB extension."),
+        click.option("--network-type", type=click.Choice(["vlan", "flat"]), default="vlan",
+                     show_default=True, help="Provider network type for the physnets."),
+        click.option("--match", type=click.Choice(["address", "ids"]), default="address",
+                     show_default=True, help="device_spec by PF address + VF ids, or by "
+                     "VF ids only (every such VF of the host)."),
+        root_option,
+    )):
+        fn = decorate(fn)
+    return fn
+
+
+@openstack.command("render")
+@_render_options
+@click.option("-f", "--format", "fmt", type=click.Choice(["ini", "table", "json", "yaml",
+              "value"]), default="ini", show_default=True, help="Output format.")
+@click.option("-c", "--column", "columns", multiple=True, metavar="COLUMN",
+              help="table/value: show only this column (repeatable).")
+def render(physnets, release, fdb, network_type, match, root, fmt, columns) -> int:
+    """Print the nova and neutron settings for SR-IOV on these PFs, per service and file.
+
+    The PFs are read from the host (--root, default the live one): device_spec selects
+    their VFs only. `sriovctl openstack apply` merges the same settings into files.
+    """
+    from sriovctl.cli.common import load
+    from sriovctl.openstack.render import (
+        distro_family,
+        parse_physnets,
+        plan,
+        resolve,
+        restart_commands,
+    )
+
+    pfs = resolve(parse_physnets(physnets), load(root))
+    frags = plan(pfs, _release(release), fdb=fdb, network_type=network_type, match=match)
+    restart = restart_commands([f.service for f in frags], distro_family(root))
+    if fmt == "ini":
+        click.echo("\n".join(f.ini() for f in frags))
+        click.echo("# then restart each service on its node:\n" +
+                   "\n".join(f"#   {c}" for c in restart))
+        return 0
+    doc = {"release": _release(release).label, "fragments": [f.to_dict() for f in frags],
+           "restart": restart}
+    if not emit_document(doc, fmt):
+        rows = [{"Service": f.service, "File": f.path, "Section": e.section,
+                 "Option": e.option, "Value": list(e.values) if e.kind == "multi" else
+                 ", ".join(e.values), "How": e.kind + (" (if set)" if e.only_if_set else "")}
+                for f in frags for e in f.edits]
+        emit_list(("Service", "File", "Section", "Option", "Value", "How"), rows, fmt, columns)
+    return 0
+
+
+@openstack.command("apply")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_render_options
+@click.option("--role", "roles", multiple=True, metavar="FILE=ROLE",
+              help="Say what a file is when its sections do not (as for lint).")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the changes as a unified diff.")
+@click.option("--dry-run", is_flag=True, help="Change nothing; say what would change.")
+def apply(files, physnets, release, fdb, network_type, match, root, roles, show_diff,
+          dry_run) -> int:
+    """Merge the SR-IOV settings into existing config FILES, in place, with a minimal diff.
+
+    Comments, order and other options stay as they are; each changed file keeps its mode
+    and owner, gets a backup (<file>.sriovctl.bak) and is replaced atomically. Prints the
+    services to restart.
+    """
+    from sriovctl.openstack.apply import apply_files
+
+    return apply_files(list(files), physnets=physnets, release=_release(release), fdb=fdb,
+                       network_type=network_type, match=match, root=root, roles=roles,
+                       show_diff=show_diff, dry_run=dry_run, say=click.echo)
