@@ -22,6 +22,7 @@ COMMANDS = {
     "kernel": "sriovctl.cli.kernel_cmd:kernel",
     "fdb": "sriovctl.cli.fdb_cmd:fdb",
     "report": "sriovctl.cli.report_cmd:report",
+    "simulate": "sriovctl.cli.simulate_cmd:simulate",
 }
 
 HELP = {
@@ -34,6 +35,7 @@ HELP = {
     "kernel": "Enable the IOMMU kernel arguments by meaning, idempotently.",
     "fdb": "Add, delete and show a PF's FDB entries over netlink.",
     "report": "Merge many hosts' inventories and checks: VFs per physnet, hosts not ready.",
+    "simulate": "Run `openstack` steps against nova/neutron modelled on your configs and hosts.",
 }
 
 
