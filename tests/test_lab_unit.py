@@ -241,10 +241,14 @@ def test_demo_script_narrates_every_step_and_skips_missing_commands():
     text = demo.script(steps, commands=set())
     assert text.count("== Step ") == len(steps)
     assert "sriovctl check" in text and "does not exist yet" in text
-    assert f"vf 0 mac {demo.VF0_MAC} vlan {demo.VF0_VLAN}" in text
+    # without `sriovctl vfs`, the VF is configured with ip link, as the guide does
+    assert f"ip link set $PF vf 0 mac {demo.VF0_MAC} vlan {demo.VF0_VLAN}" in text
     assert "igbvf" in text
     with_check = demo.script(steps, commands={"check", "inspect"})
     assert "check' does not exist" not in with_check and "sriovctl check" in with_check
+    with_vfs = demo.script(steps, commands={"vfs"})
+    assert f"sriovctl vfs set $PF vf 0 mac {demo.VF0_MAC} vlan {demo.VF0_VLAN}" in with_vfs
+    assert "ip link set $PF vf 0" not in with_vfs
 
 
 def test_cli_lists_topologies_and_refuses_a_run_without_a_command():

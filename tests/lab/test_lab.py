@@ -70,6 +70,21 @@ def test_shared_group_puts_port_pf_and_all_vfs_in_one_group_that_vfio_refuses(la
     assert facts["vfio"]["set_container"] == "EPERM"  # nova's "group is not viable"
 
 
+def test_a_root_port_without_acs_also_shares_one_group(lab_boot):
+    facts = lab_boot("shared-group-rootport").facts
+    pf = facts["pfs_after"][0]
+    vfs = facts["vfs"][pf["netdev"]]
+    group = group_of(facts, pf["bdf"])
+    assert set(group) == {"0000:00:02.0", pf["bdf"], *(v["bdf"] for v in vfs)}  # + root port
+    assert facts["vfio"]["viable"] is False
+
+
+def test_iommu_off_keeps_the_dmar_table_but_makes_no_groups(lab_boot):
+    facts = lab_boot("iommu-off").facts
+    assert facts["dmar"] is True and "intel_iommu=off" in facts["cmdline"].split()
+    assert facts["groups_after"] == {}
+
+
 def test_no_iommu_has_no_dmar_and_no_groups_but_vfs_still_work(lab_boot):
     facts = lab_boot("no-iommu").facts
     assert facts["dmar"] is False
@@ -111,6 +126,8 @@ def _needs(facts: dict, *keys: str) -> None:
     ("default", set()),
     ("no-iommu", {"iommu.firmware", "iommu.kernel"}),
     ("shared-group", {"vf.group-shared"}),
+    ("shared-group-rootport", {"vf.group-shared"}),
+    ("iommu-off", {"iommu.kernel"}),  # the firmware does describe one
 ])
 def test_check_verdict_follows_the_topology(lab_boot, topology, errors):
     facts = lab_boot(topology).facts

@@ -26,6 +26,7 @@ class Step:
     commands: tuple[str, ...]  # bash, run in the guest as root, each shown before it runs
     needs: Optional[str] = None  # a sriovctl command this step depends on
     expect_ok: bool = True  # a failing command fails the demo
+    instead: tuple[str, ...] = ()  # run these when `needs` does not exist (else: skip)
 
 
 def available_commands() -> set[str]:
@@ -73,18 +74,26 @@ def steps() -> list[Step]:
              ("ip link show $PF", "lspci -D -nn -d 8086:")),
         Step("Configure VF 0 for a `direct` port",
              f"Neutron's SR-IOV agent sets the port's MAC and VLAN on the VF through the PF; "
-             f"here by hand: mac {VF0_MAC}, vlan {VF0_VLAN}, spoof checking on.",
+             f"here by hand (sriovctl vfs set, or ip link where that is missing): mac {VF0_MAC}, "
+             f"vlan {VF0_VLAN}, spoof checking on.",
              ("ip link set $PF up",
-              f"ip link set $PF vf 0 mac {VF0_MAC} vlan {VF0_VLAN} spoofchk on",
-              "ip link show $PF | grep -E '^ +vf 0 '")),
+              f"sriovctl vfs set $PF vf 0 mac {VF0_MAC} vlan {VF0_VLAN} spoofchk on --no-save",
+              "sriovctl vfs show $PF -c VF -c Netdev -c Driver -c MAC -c VLAN -c Spoofchk"),
+             needs="vfs",
+             instead=("ip link set $PF up",
+                      f"ip link set $PF vf 0 mac {VF0_MAC} vlan {VF0_VLAN} spoofchk on",
+                      "ip link show $PF | grep -E '^ +vf 0 '")),
         Step("sriovctl reads VF 0's new settings back",
              "The model reads VF settings over netlink, as `ip link` does.",
              ("sriovctl inspect -f json > /tmp/inventory.json",
               "python3 -m sriovctl.lab.views ip-link /tmp/inventory.json | grep -E '^ +vf 0 '"),
              needs="inspect"),
-        Step("The nova and neutron configuration for this host",
-             "What nova's [pci] device_spec and neutron's SR-IOV agent need for this PF.",
-             (), needs="openstack"),  # fill in the commands when that command lands
+        Step("What nova gives the VM for this port",
+             "The libvirt interface nova writes for a `direct` port on VF 0 (the nova.conf and "
+             "neutron agent rendering will join this step when those commands exist).",
+             (f"sriovctl openstack libvirt ${{PF}}v0 --vnic-type direct --mac {VF0_MAC} "
+              f"--vlan {VF0_VLAN}",),
+             needs="openstack"),
         Step("Check the host again",
              "With VFs present and bound, the verdict changes.",
              ("sriovctl check",), needs="check", expect_ok=False),
@@ -113,11 +122,14 @@ def script(selected: list[Step], commands: Optional[set[str]] = None) -> str:
     for number, step in enumerate(selected, 1):
         lines.append(f"echo; echo {shlex.quote(f'== Step {number}/{total}: {step.title}')}")
         lines.append(f"echo {shlex.quote(step.why)} | wrap")
+        commands = step.commands
         if step.needs and step.needs not in have:
-            note = f"(skipped: 'sriovctl {step.needs}' does not exist yet)"
-            lines.append(f"echo {shlex.quote(note)} | wrap")
-            continue
-        for command in step.commands:
+            if not step.instead:
+                note = f"(skipped: 'sriovctl {step.needs}' does not exist yet)"
+                lines.append(f"echo {shlex.quote(note)} | wrap")
+                continue
+            commands = step.instead
+        for command in commands:
             lines.append(f"echo {shlex.quote('$ ' + command)}")
             lines.append(command)
             if step.expect_ok:
