@@ -18,11 +18,14 @@ COMMANDS = {
     "snapshot": "sriovctl.cli.snapshot_cmd:snapshot",
     "lab": "sriovctl.cli.lab_cmd:lab",
     "openstack": "sriovctl.cli.openstack_cmd:openstack",
+    "exporter": "sriovctl.cli.exporter_cmd:exporter",
+    "top": "sriovctl.cli.top_cmd:top",
     "vfs": "sriovctl.cli.vfs_cmd:vfs",
     "kernel": "sriovctl.cli.kernel_cmd:kernel",
     "fdb": "sriovctl.cli.fdb_cmd:fdb",
     "report": "sriovctl.cli.report_cmd:report",
     "simulate": "sriovctl.cli.simulate_cmd:simulate",
+    "explain": "sriovctl.cli.explain_cmd:explain",
 }
 
 HELP = {
@@ -31,11 +34,14 @@ HELP = {
     "snapshot": "Capture the files sriovctl reads into a tarball for --root elsewhere.",
     "lab": "Boot a real kernel with an emulated SR-IOV NIC (QEMU igb) to try or test.",
     "openstack": "Lint, render and apply nova/neutron SR-IOV config; show the guest XML.",
+    "exporter": "Serve per-VF counters and settings (spoofchk, trust, VLAN) for Prometheus.",
+    "top": "Watch per-VF packet and byte rates live, sorted by the busiest.",
     "vfs": "Create, resize, program, persist and bind VFs safely (rollback on failure).",
     "kernel": "Enable the IOMMU kernel arguments by meaning, idempotently.",
     "fdb": "Add, delete and show a PF's FDB entries over netlink.",
     "report": "Merge many hosts' inventories and checks: VFs per physnet, hosts not ready.",
     "simulate": "Run `openstack` steps against nova/neutron modelled on your configs and hosts.",
+    "explain": "Explain an SR-IOV error message: cause, evidence from the host, fix.",
 }
 
 
