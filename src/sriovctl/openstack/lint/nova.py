@@ -93,8 +93,9 @@ def _names(values, release: Release) -> list[Finding]:
         elif v.option != "device_spec" and release.order >= ZED.order:
             out.append(Finding(
                 "config.deprecated-name", "warning", v.where,
-                f"{v.name} was renamed [pci] device_spec in Zed (26.0.0); still read, and "
-                "read before any device_spec line of the same file", (f"{v.name} = {v.value}",),
+                f"{v.name} is an old name of [pci] device_spec (renamed in Zed, 26.0.0); "
+                "still read, and read before any device_spec line of the same file",
+                (f"{v.name} = {v.value}",),
                 "rename it to device_spec (sriovctl openstack apply does this)",
             ))  # fmt: skip
     return out
