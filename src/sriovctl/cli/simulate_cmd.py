@@ -118,9 +118,6 @@ def simulate(
     report = run(
         configs, hosts, host_configs, agents_down, trunks, scenario, show_capacity, physnets
     )
-    doc = report.to_dict()
-    if not columns and emit_document(doc, fmt):
-        return 1 if report.failed else 0
     if columns or fmt == "value":
         if report.capacity is not None and not report.steps:
             from sriovctl.twin.capacity import COLUMNS
@@ -128,8 +125,16 @@ def simulate(
             emit_list(COLUMNS, report.capacity, fmt, columns)
         else:
             emit_list(PORT_COLUMNS, port_rows(report.ports), fmt, columns)
-        return 1 if report.failed else 0
-    render(report, long_)
+    elif not emit_document(report.to_dict(), fmt):
+        render(report, long_)
+    errors = sum(e.severity == "error" for e in report.explanations)
+    warnings = sum(e.severity == "warning" for e in report.explanations)
+    failed = sum(not s.ok for s in report.steps)
+    click.echo(
+        f"{len(report.steps)} steps, {failed} failed; {errors} errors, {warnings} warnings "
+        "predicted",
+        err=True,
+    )
     return 1 if report.failed else 0
 
 
@@ -184,14 +189,6 @@ def render(report, long_: bool) -> None:
 
         click.echo("\ncapacity for direct ports:")
         emit_list(COLUMNS, report.capacity, "table")
-    errors = sum(e.severity == "error" for e in report.explanations)
-    warnings = sum(e.severity == "warning" for e in report.explanations)
-    failed = sum(not s.ok for s in report.steps)
-    click.echo(
-        f"{len(report.steps)} steps, {failed} failed; {errors} errors, {warnings} "
-        "warnings predicted",
-        err=True,
-    )
 
 
 def echo_explanation(e) -> None:

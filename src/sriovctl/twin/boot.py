@@ -15,7 +15,7 @@ compute), in nova's order:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from sriovctl.openstack.nova import NovaPciError, PciRequest, request_for_port
@@ -108,10 +108,9 @@ def create_server(
     tried: list[Failure] = []
     for node in hosts:
         failure = build_on(cloud, server, node, pairs, cells, line)
-        if failure is None:
-            return []
-        if not failure.fatal:
-            return [failure.explanation]
+        if failure is None or not failure.fatal:
+            notes = [failure.explanation] if failure else []
+            return notes + _rescheduled(server, node, tried, line)
         tried.append(failure)
         server.attempts.append(f"{failure.host}: {failure.error}")
         if not failure.reschedule:
@@ -140,6 +139,28 @@ def create_server(
         tuple(server.attempts),
     )
     return [summary] + [f.explanation for f in tried]
+
+
+def _rescheduled(
+    server: Server, node: ComputeNode, tried: list[Failure], line: Optional[int]
+) -> list[Explanation]:
+    if not tried:
+        return []
+    return [
+        Explanation(
+            "nova.rescheduled",
+            "warning",
+            f"{server.name} runs on {node.name} only after "
+            f"{len(tried)} failed build(s): " + "; ".join(server.attempts),
+            "fix the hosts that failed (see the next explanations); every reschedule costs a "
+            "build attempt and max_attempts may run out",
+            None,
+            line,
+            node.name,
+            server.name,
+            tuple(server.attempts),
+        )
+    ] + [replace(f.explanation, severity="warning") for f in tried]  # the server did start
 
 
 def build_on(

@@ -54,11 +54,13 @@ class ComputeNode:
         matcher: Optional[SpecMatcher],
         numa_nodes: Sequence[int] = (0,),
         setup: Any = None,
+        host_cells: Optional[Sequence[dict]] = None,
     ):
         self.name = name
         self.setup = setup
         self.devices = list(devices)
-        self.host_cells = [{"id": n, "socket": None} for n in numa_nodes]
+        # The inventory has no socket of each NUMA node; nova's socket policy then refuses.
+        self.host_cells = list(host_cells or ({"id": n, "socket": None} for n in numa_nodes))
         self.stats: Optional[PciStats] = None
         if matcher is not None:
             self.stats = PciStats(matcher, self.host_cells).add_devices(self.devices)
