@@ -24,6 +24,8 @@ COMMANDS = {
     "kernel": "sriovctl.cli.kernel_cmd:kernel",
     "fdb": "sriovctl.cli.fdb_cmd:fdb",
     "report": "sriovctl.cli.report_cmd:report",
+    "plan": "sriovctl.cli.site_cmd:plan",
+    "apply": "sriovctl.cli.site_cmd:apply",
     "simulate": "sriovctl.cli.simulate_cmd:simulate",
     "explain": "sriovctl.cli.explain_cmd:explain",
 }
@@ -40,6 +42,8 @@ HELP = {
     "kernel": "Enable the IOMMU kernel arguments by meaning, idempotently.",
     "fdb": "Add, delete and show a PF's FDB entries over netlink.",
     "report": "Merge many hosts' inventories and checks: VFs per physnet, hosts not ready.",
+    "plan": "Show the ordered changes that make this host match a site spec (site.yaml).",
+    "apply": "Make this host match a site spec; verify by reading back, roll back on failure.",
     "simulate": "Run `openstack` steps against nova/neutron modelled on your configs and hosts.",
     "explain": "Explain an SR-IOV error message: cause, evidence from the host, fix.",
 }
