@@ -245,7 +245,8 @@ class HostBuilder:
         if d.netdev:
             nb = f"{base}/net/{d.netdev}"
             self._write_netdev(nb, d.netdev, d.mac or "00:00:00:00:00:00")
-            self._link(f"{nb}/device", self._rel(f"{nb}/device", base))
+            # As sysfs writes it: up out of net/<name>/ and back down by the address.
+            self._link(f"{nb}/device", f"../../../{d.address}")
 
     def _write_netdev(self, nb: str, name: str, mac: str) -> None:
         self._ifindex += 1

@@ -57,3 +57,11 @@ def test_version_and_help(cli):
     assert code == 0 and out.startswith("sriovctl, version")
     code, out, _ = cli("--help")
     assert code == 0 and "inspect" in out and "check" in out and "snapshot" in out
+
+
+def test_built_hosts_link_netdevs_to_their_pci_device(tmp_path):
+    from sriovctl.host.read import load_host
+
+    host = load_host(str(guide_host(tmp_path).build()))
+    assert host.netdevs["enp49s0f1"].pci_address == "0000:31:00.1"
+    assert host.netdevs["enp49s0f1v4"].pci_address == "0000:31:12.1"
