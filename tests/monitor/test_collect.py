@@ -215,3 +215,18 @@ def test_bad_link_entries_are_skipped(igb):
     write_links(igb, [pf_link([vf_info(0), {"vf": "x"}, "junk"]), {"ifname": 3}, "junk"])
     sample = Monitor(str(igb)).scrape()
     assert [v.index for v in sample.vfs] == [0] and sample.pfs[0].numvfs == 3
+
+
+def test_vf_stats_as_ip_json_prints_them_are_read_too(tmp_path):
+    """A snapshot may carry `ip -j -s -d link` output, which nests the VF stats."""
+    root = pf_root(tmp_path / "root", num=1, driver="ice", vf_driver="iavf")
+    info = vf_info(0)
+    info["stats"] = {"rx": {"bytes": 640, "packets": 10, "multicast": 2, "broadcast": 1,
+                            "dropped": 3},
+                     "tx": {"tx_bytes": 1280, "tx_packets": 20, "dropped": 4}}
+    write_links(root, [pf_link([info])])
+    (vf,) = Monitor(str(root)).scrape().vfs
+    assert vf.stats_source == "pf"
+    assert vf.counters == {"rx_packets": 10, "rx_bytes": 640, "tx_packets": 20,
+                           "tx_bytes": 1280, "broadcast": 1, "multicast": 2, "rx_dropped": 3,
+                           "tx_dropped": 4}

@@ -189,7 +189,21 @@ def _pf_counters(info: dict) -> dict[str, int] | None:
     stats = info.get("stats")
     if not isinstance(stats, dict):
         return None  # kernels before 4.2 send no IFLA_VF_STATS at all
+    if isinstance(stats.get("rx"), dict) or isinstance(stats.get("tx"), dict):
+        return _ip_json_vf_stats(stats)
     return {k: _int(stats.get(k)) for k in s.COUNTERS}
+
+
+def _ip_json_vf_stats(stats: dict) -> dict[str, int]:
+    """`ip -j -s link` nests VF stats: {"rx": {"packets", "bytes", "multicast", "broadcast",
+    "dropped"}, "tx": {"tx_packets", "tx_bytes", "dropped"}} (a captured snapshot)."""
+    rx = stats.get("rx") if isinstance(stats.get("rx"), dict) else {}
+    tx = stats.get("tx") if isinstance(stats.get("tx"), dict) else {}
+    return {"rx_packets": _int(rx.get("packets")), "rx_bytes": _int(rx.get("bytes")),
+            "tx_packets": _int(tx.get("tx_packets", tx.get("packets"))),
+            "tx_bytes": _int(tx.get("tx_bytes", tx.get("bytes"))),
+            "broadcast": _int(rx.get("broadcast")), "multicast": _int(rx.get("multicast")),
+            "rx_dropped": _int(rx.get("dropped")), "tx_dropped": _int(tx.get("dropped"))}
 
 
 def _netdev_counters(link: dict | None) -> dict[str, int] | None:

@@ -18,7 +18,7 @@ from sriovctl.monitor.sample import Sample
 # (header, min width, right-aligned): wide enough for "1.23M", narrow enough for 80 columns
 COLUMNS = (("VF", 8, False), ("PCI", 7, False), ("DOMAIN/DEV", 6, False),
            ("RX pps", 6, True), ("TX pps", 6, True), ("RX bps", 6, True), ("TX bps", 6, True),
-           ("DROP/s", 6, True), ("SPOOF", 5, False), ("SRC", 4, False))
+           ("DROP/s", 6, True), ("SPOOF", 5, False), ("SRC", 6, False))
 _SOURCE = {"pf": "pf", "vf_netdev": "netdev", "none": "-"}
 
 
