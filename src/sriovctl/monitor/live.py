@@ -41,10 +41,11 @@ def render(rows: list[VfRate], sample: Sample, sort: str, reverse: bool = False,
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, show_edge=False,
                   padding=0)
     for name, width, right in COLUMNS:
-        # only DOMAIN/DEV may shrink: every other column must stay readable
+        # only DOMAIN/DEV may shrink (rich narrows wrappable columns first; a domain name
+        # has no spaces, so it is cut with an ellipsis): every other column stays readable
+        shrinks = name.startswith("DOMAIN")
         table.add_column(name, justify="right" if right else "left", min_width=width,
-                         no_wrap=True, overflow="ellipsis" if name.startswith("DOMAIN") else
-                         "fold")
+                         no_wrap=not shrinks, overflow="ellipsis" if shrinks else "fold")
     for r in shown:
         v = r.vf
         who = v.domain or v.netdev or ("(in use)" if v.in_use else "")
