@@ -77,21 +77,38 @@ def test_a_real_sigint_is_deferred_to_the_end_of_the_step_then_rolls_back():
     assert log == ["apply 1", "step 1 finished", "undo 1"]
     assert e.value.exit_code == 130
     assert e.value.message.startswith("interrupted by SIGINT before 'step 2'")
-    assert "SIGINT received: finishing the current step, then rolling back" in said
+    assert "SIGINT received: rolling back what this command changed" in said
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
 
 
 def test_sigterm_during_the_rollback_does_not_stop_it():
-    log = []
+    log, said = [], []
     plan = recording_plan(log, fail_at=3)
-    plan.steps[0].revert = lambda: (os.kill(os.getpid(), signal.SIGTERM), log.append("undo 1"))
+    plan.steps[1].revert = lambda: (os.kill(os.getpid(), signal.SIGTERM), log.append("undo 2"))
     previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         with pytest.raises(ChangeFailed):
-            execute(plan)
+            execute(plan, say=said.append)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    assert log[-2:] == ["undo 2", "undo 1"]
+    assert log[-3:] == ["undo 3", "undo 2", "undo 1"]
+    assert "SIGTERM received during the rollback: ignored, the rollback had to finish" in said
+
+
+def test_a_signal_arriving_while_progress_is_being_written_cannot_break_the_run():
+    # the lab's failure: the handler printed while the main thread was printing
+    log, said = [], []
+    plan = recording_plan(log)
+
+    def say(text):
+        said.append(text)
+        if text.startswith("[2/3]"):
+            os.kill(os.getpid(), signal.SIGINT)  # lands "inside" the progress write
+
+    with pytest.raises(Interrupted) as e:
+        execute(plan, say=say)
+    assert log == ["apply 1", "apply 2", "undo 2", "undo 1"]
+    assert "before 'step 3'" in e.value.message
 
 
 def test_interrupt_during_the_last_step_keeps_the_finished_change():

@@ -32,14 +32,22 @@ class Interrupted(ChangeFailed):
 
 
 class InterruptGuard:
-    """Defers SIGINT/SIGTERM while installed; steps that wait call `check()` between polls."""
+    """Defers SIGINT/SIGTERM while installed; steps that wait call `check()` between polls.
+
+    The handler only takes note. It must not print: it runs between two bytecodes of
+    whatever the main thread was doing, and if that was writing a progress line to stderr,
+    a second write raises "reentrant call inside BufferedWriter" (seen in the lab, where it
+    escaped the executor and left a PF with 0 VFs). The note is spoken at the next check().
+    """
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self, say: Say = quiet):
         self.say = say
         self.received: Optional[str] = None
+        self.ignored: list[str] = []  # signals that arrived during the rollback
         self.rolling_back = False
+        self._announced = False
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> InterruptGuard:
@@ -59,16 +67,18 @@ class InterruptGuard:
         self.interrupt(signal.Signals(signum).name)
 
     def interrupt(self, name: str = "SIGINT") -> None:
+        """Note a signal (no I/O here: see the class docstring)."""
         if self.rolling_back:
-            self.say(f"{name} received: rolling back, please wait")
-            return
-        if self.received is None:
+            self.ignored.append(name)
+        elif self.received is None:
             self.received = name
-            self.say(f"{name} received: finishing the current step, then rolling back")
 
     def check(self) -> None:
         """Raise Interrupted if a signal arrived (called by the executor and by waits)."""
         if self.received is not None and not self.rolling_back:
+            if not self._announced:
+                self._announced = True
+                self.say(f"{self.received} received: rolling back what this command changed")
             raise Interrupted(f"interrupted by {self.received}")
 
 
@@ -90,12 +100,12 @@ def execute(plan: Plan, say: Say = quiet, guard: Optional[InterruptGuard] = None
                 guard.check()
             except Interrupted as stop:
                 raise _rollback(plan, applied, guard, say, stop, step, started=False) from None
-            say(f"[{number}/{total}] {step.describe()}")
-            applied.append(step)  # before apply(): a half-applied step is undone too
             try:
+                applied.append(step)  # before apply(): a half-applied step is undone too
+                say(f"[{number}/{total}] {step.describe()}")
                 step.apply()
                 step.verify()
-            except Exception as error:  # noqa: BLE001 - any failure means: roll back
+            except BaseException as error:  # noqa: BLE001 - anything at all: roll back
                 raise _rollback(plan, applied, guard, say, error, step, started=True) from None
             outcome.done.append(step.describe())
         if guard.received:
@@ -108,6 +118,8 @@ def execute(plan: Plan, say: Say = quiet, guard: Optional[InterruptGuard] = None
 
 def _rollback(plan: Plan, applied: list[Step], guard: InterruptGuard, say: Say,
               error: BaseException, failed: Step, started: bool) -> ChangeFailed:
+    if isinstance(error, KeyboardInterrupt):  # no handler installed (not the main thread)
+        error = Interrupted("interrupted by SIGINT")
     guard.rolling_back = True
     undone, stuck = [], []
     for step in reversed(applied):
@@ -118,6 +130,8 @@ def _rollback(plan: Plan, applied: list[Step], guard: InterruptGuard, say: Say,
         except Exception as e:  # noqa: BLE001 - keep undoing the rest
             stuck.append(f"{step.describe()} ({_short(e)})")
     guard.rolling_back = False
+    for name in guard.ignored:
+        say(f"{name} received during the rollback: ignored, the rollback had to finish")
     if isinstance(error, Interrupted):
         where = "during" if started else "before"
         head = f"{error.message} {where} '{failed.describe()}'"

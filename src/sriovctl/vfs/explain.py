@@ -49,7 +49,7 @@ def vf_setting_error(err: OSError, pf: str, vf: int, keys: list[str],
     by = driver or "the PF driver"
     if code == errno.EOPNOTSUPP:
         return (f"{head}: EOPNOTSUPP, {by} does not support one of these settings",
-                "leave it out (sriovctl's capability table will learn it)")
+                "leave that setting out: this driver cannot apply it")
     if code == errno.EPROTONOSUPPORT:
         return f"{head}: EPROTONOSUPPORT, {by} cannot tag with that VLAN protocol", "use 802.1Q"
     if code == errno.EINVAL:
