@@ -112,6 +112,10 @@ def _show(result, fmt: str, columns: tuple[str, ...], diff: bool) -> None:
             for i, c in enumerate(result.changes, 1)]
     roles = ", ".join(result.roles) or "no role"
     if fmt == "table" and not columns:
+        if not result.roles and not result.claims:
+            click.echo(f"{result.host}: no role and no group in {result.site}: nothing to do "
+                       "(check the hosts patterns)")
+            return
         if not result.changes and not result.problems:
             click.echo(f"{result.host} ({roles}) matches {result.site}: nothing to change")
         else:

@@ -69,7 +69,7 @@ def apply_host(site: Site, env: Env, hostname: Optional[str] = None, force: bool
     not_run = [" ".join(argv) for argv in env.commands.log] \
         if isinstance(env.commands, NotRun) else []
     message = f"{name} now matches {site.path}: {len(plan.host_changes())} change(s) made"
-    if restarts:
+    if restarts and not not_run:
         message += f", {len(restarts)} service(s) restarted"
     if not_run:
         message += f"; {len(not_run)} command(s) not run ({env.root} is not the live host)"

@@ -112,7 +112,7 @@ class RestartAgain(Step):
         self.restarts = restarts
 
     def describe(self) -> str:
-        return "remember which services restart, to restart them again on a rollback"
+        return "(on a rollback: restart again the services that read the new files)"
 
     def apply(self) -> None:
         pass
