@@ -14,6 +14,7 @@ compute), in nova's order:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Optional
@@ -94,9 +95,10 @@ def create_server(
     pairs = [(p, pci_request(cloud, p, policy)) for p in ports]
     requests = [r for _, r in pairs if r is not None]
     cells = guest_numa_cells(server.flavor.properties)
-    hosts = cloud.scheduler.select(requests, cells, only, forced)
+    hosts = cloud.scheduler.candidates(requests, cells, only, forced)
+    first = next(hosts, None)
     server.port_ids = [p.id for p in ports]
-    if not hosts:
+    if first is None:
         candidates = [only] if only is not None else cloud.nodes
         reasons = [
             (n.name, r)
@@ -106,8 +108,8 @@ def create_server(
         server.status, server.fault = "ERROR", failures.NO_VALID_HOST
         return [failures.no_valid_host(cloud, reasons, server.name, line)]
     tried: list[Failure] = []
-    for node in hosts:
-        failure = build_on(cloud, server, node, pairs, cells, line)
+    for node, fitted in itertools.chain([first], hosts):
+        failure = build_on(cloud, server, node, pairs, cells, line, fitted)
         if failure is None or not failure.fatal:
             notes = [failure.explanation] if failure else []
             return notes + _rescheduled(server, node, tried, line)
@@ -128,7 +130,7 @@ def create_server(
     summary = Explanation(
         "nova.max-retries",
         "error",
-        f"the scheduler found {len(hosts)} host(s) and each "
+        f"the scheduler found {len(tried)} host(s) and each "
         "failed to build it: " + "; ".join(server.attempts),
         "fix the first failure below; nova only reschedules to the alternates it was given "
         "([scheduler] max_attempts)",
@@ -170,10 +172,15 @@ def build_on(
     pairs: Sequence[tuple[Port, Optional[PciRequest]]],
     cells: int,
     line: Optional[int],
+    fitted: Optional[list[dict]] = None,
 ) -> Optional[Failure]:
-    """Claim, bind and spawn on one host; a fatal failure gives everything back."""
+    """Claim, bind and spawn on one host; a fatal failure gives everything back.
+
+    ``fitted`` are the host NUMA cells the scheduler's NUMA filter chose, if it ran: the
+    compute's own fit comes to the same answer on the same pools, so it is not redone.
+    """
     failure = (
-        claim_on(cloud, node, pairs, cells, line, server)
+        claim_on(cloud, node, pairs, cells, line, server, fitted)
         or bind_on(cloud, node, pairs, line)
         or spawn_on(cloud, node, pairs, line)
     )
@@ -189,11 +196,19 @@ def build_on(
     return failure
 
 
-def claim_on(cloud: Cloud, node: ComputeNode, pairs, cells: int, line, server: Server):
+def claim_on(
+    cloud: Cloud,
+    node: ComputeNode,
+    pairs,
+    cells: int,
+    line,
+    server: Server,
+    fitted: Optional[list[dict]] = None,
+):
     requests = [r for _, r in pairs if r is not None]
     chosen = server.numa_cells  # an attach claims on the cells the server already has
     if cells:
-        chosen = numa_fit(node, requests, cells)
+        chosen = fitted or numa_fit(node, requests, cells)
         if chosen is None:
             from sriovctl.twin.diagnose import numa_reason
 

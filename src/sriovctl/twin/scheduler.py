@@ -4,21 +4,25 @@ A host passes when ``PciStats.support_requests`` says its pools can serve every 
 (PciPassthroughFilter) and, for a guest with a NUMA topology and NUMATopologyFilter
 enabled, when some choice of host NUMA cells serves them under each request's
 ``numa_policy`` (nova's ``numa_fit_instance_to_host`` hands the chosen host cells to
-``support_requests``). The scheduler returns the first passing host and up to
+``support_requests``). The scheduler gives the first passing host and up to
 ``max_attempts - 1`` alternates; nova's weighers (RAM, CPU, PCI) are not modelled, so
 hosts are tried in ``--host`` order.
 
-At fleet scale the filter must not walk every host for every request: for each distinct
-request shape a heap holds the hosts not yet known to fail it. Pools only shrink between
-releases, so a host that failed a shape keeps failing it until one of its devices is
-released, and then it is offered again. The answers are those of the full walk.
+Two shortcuts keep this cheap at fleet scale, without changing an answer:
+
+* for each distinct request shape a heap holds the hosts not yet known to fail it. Pools
+  only shrink between releases, so a host that failed a shape keeps failing it until one
+  of its devices is released, and then it is offered again;
+* alternates are found when a build fails, not up front. nova computes them at
+  scheduling time, but nothing changes in between except the failed host giving its
+  claim back, and that host is excluded, so the list is the same.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Optional
 
 from sriovctl.openstack.nova import PciRequest
@@ -64,16 +68,72 @@ class Scheduler:
         self._index = {id(n): i for i, n in enumerate(self.nodes)}
         self._heaps: dict[tuple, list[int]] = {}
 
-    def passes(self, node: ComputeNode, requests: Sequence[PciRequest], guest_cells: int) -> bool:
+    def fit(self, node: ComputeNode, requests: Sequence[PciRequest], guest_cells: int):
+        """False if the filters reject ``node``; else the NUMA cells chosen (None: no NUMA)."""
         if not node.up:
             return False  # a nova-compute that never started is not a candidate at all
         if not requests:
-            return True
+            return None
         if self.pci_filter and not node.stats.support_requests(list(requests)):
             return False
         if self.numa_filter and guest_cells:
-            return numa_fit(node, requests, guest_cells) is not None
-        return True
+            cells = numa_fit(node, requests, guest_cells)
+            return False if cells is None else cells
+        return None
+
+    def passes(self, node: ComputeNode, requests: Sequence[PciRequest], guest_cells: int) -> bool:
+        return self.fit(node, requests, guest_cells) is not False
+
+    def candidates(
+        self,
+        requests: Sequence[PciRequest],
+        guest_cells: int = 0,
+        only: Optional[ComputeNode] = None,
+        forced: bool = False,
+    ) -> Iterator[tuple[ComputeNode, Cells]]:
+        """The chosen host, then the alternates, each with the NUMA cells the filter chose.
+
+        ``only`` restricts the candidates to one host (``--host``); ``forced`` also skips
+        the filters, as ``--availability-zone zone:host`` does in nova. Nothing yielded
+        means NoValidHost.
+        """
+        if only is not None:
+            fit = None if forced else self.fit(only, requests, guest_cells)
+            if only.up and fit is not False:
+                yield only, fit
+            return
+        if not requests or not (self.pci_filter or (self.numa_filter and guest_cells)):
+            for node in [n for n in self.nodes if n.up][: self.max_attempts]:
+                yield node, None
+            return
+        key = shape(requests, guest_cells)
+        heap = self._heaps.get(key)
+        if heap is None:
+            heap = self._heaps[key] = list(range(len(self.nodes)))  # sorted: a valid heap
+        tried: set[int] = set()
+        for _ in range(self.max_attempts):
+            found = self._first(heap, requests, guest_cells, tried)
+            if found is None:
+                return
+            tried.add(found[0])
+            yield self.nodes[found[0]], found[1]
+
+    def _first(self, heap: list[int], requests, guest_cells: int, tried: set[int]):
+        """The lowest-numbered passing host not yet tried; failing hosts leave the heap."""
+        held, found = [], None
+        while heap:
+            i = heapq.heappop(heap)
+            if i in tried:
+                held.append(i)
+                continue
+            fit = self.fit(self.nodes[i], requests, guest_cells)
+            if fit is not False:
+                held.append(i)
+                found = (i, fit)
+                break
+        for i in held:
+            heapq.heappush(heap, i)
+        return found
 
     def select(
         self,
@@ -82,33 +142,8 @@ class Scheduler:
         only: Optional[ComputeNode] = None,
         forced: bool = False,
     ) -> list[ComputeNode]:
-        """The chosen host first, then the alternates; empty means NoValidHost.
-
-        ``only`` restricts the candidates to one host (``--host``); ``forced`` also skips
-        the filters, as ``--availability-zone zone:host`` does in nova.
-        """
-        if only is not None:
-            if forced:
-                return [only] if only.up else []
-            return [only] if self.passes(only, requests, guest_cells) else []
-        filtered = requests and (self.pci_filter or (self.numa_filter and guest_cells))
-        if not filtered:
-            return [n for n in self.nodes if n.up][: self.max_attempts]
-        heap = self._heaps.get(shape(requests, guest_cells))
-        if heap is None:
-            heap = self._heaps[shape(requests, guest_cells)] = list(range(len(self.nodes)))
-        chosen: list[int] = []
-        seen: set[int] = set()
-        while heap and len(chosen) < self.max_attempts:
-            i = heapq.heappop(heap)
-            if i in seen:
-                continue
-            seen.add(i)
-            if self.passes(self.nodes[i], requests, guest_cells):
-                chosen.append(i)
-        for i in chosen:
-            heapq.heappush(heap, i)
-        return [self.nodes[i] for i in chosen]
+        """All the hosts nova would return at once: the chosen one and the alternates."""
+        return [node for node, _ in self.candidates(requests, guest_cells, only, forced)]
 
     def released(self, node: ComputeNode) -> None:
         """Devices came back on ``node``: offer it again for every request shape."""
