@@ -128,3 +128,20 @@ def test_apply_changes_files_once_then_nothing_and_refuses_vf_changes(fleet):
     assert result["failed"] and "is not the live host, and the plan changes the kernel's " \
                                 "devices" in result["msg"]
     assert not (fleet / "big/etc").exists()  # refused before anything was written
+
+
+def test_facts_gathered_with_ansible_tree_feed_the_report(fleet):
+    """`ansible -m sriovctl.sriov.sriov_facts --tree DIR` (ad hoc): one file per host."""
+    tree = fleet / "tree"
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+               ANSIBLE_HOME=str(fleet / "ansible-home"), ANSIBLE_DEPRECATION_WARNINGS="0")
+    done = subprocess.run([str(PLAYBOOK_BIN.parent / "ansible"), "-i",
+                           str(fleet / "inventory.ini"), "all", "-m",
+                           "sriovctl.sriov.sriov_facts", "-a", "root={{ sriov_root }}",
+                           "--tree", str(tree)], capture_output=True, text=True, env=env,
+                          timeout=600, check=False, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-2000:]
+    hosts = {h.name: h for h in load_inputs(sorted(str(p) for p in tree.iterdir()))}
+    assert sorted(hosts) == ["compute-0", "compute-1", "compute-big-0"]
+    assert all(h.inventory and h.check for h in hosts.values())
+    assert len(hosts["compute-big-0"].inventory["pfs"]) == 4
