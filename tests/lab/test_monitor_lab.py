@@ -1,11 +1,12 @@
 """`sriovctl exporter` and `top` on the lab's real kernel: traffic sent through a VF shows
 up in its counters.
 
-One boot (~30 s under TCG, plus ~20 s for Python to start the exporter there) does
-everything: create 3 VFs, give VF 1 a MAC and VLAN and VF 2 spoofchk off through the PF,
-pretend a libvirt domain holds VF 1, record a VF state file, start the exporter, scrape it,
-send frames out of the guest's own VF netdev enp1s0v0 (which has an IP address), scrape
-again, run `sriovctl top`, stop the exporter with SIGTERM. The assertions run on the host.
+One boot (~30 s under TCG, plus ~20 s each time Python starts sriovctl there) does
+everything: record a VF state file and scrape once before any VF exists, create 3 VFs,
+give VF 1 a MAC and VLAN and VF 2 spoofchk off through the PF, pretend a libvirt domain
+holds VF 1, start the exporter, scrape it, send frames out of the guest's own VF netdev
+enp1s0v0 (which has an IP address), scrape again, run `sriovctl top`, stop the exporter
+with SIGTERM. The assertions run on the host.
 
 The guest image has no prometheus_client (not among the lab's Debian packages), so the
 host's copy (pure Python) is shipped into the run as a zip on PYTHONPATH.
@@ -35,6 +36,10 @@ VF_PCI = ["0000:01:10.0", "0000:01:10.2", "0000:01:10.4"]
 GUEST_SCRIPT = f"""
 set -u
 export PYTHONPATH=/mnt/lab/prometheus_client.zip
+mkdir -p /run/libvirt/qemu /etc/sriovctl
+cp vfs.json /etc/sriovctl/vfs.json
+# as after a reboot that did not re-create the VFs: what the numvfs alert compares
+sriovctl exporter --once > no-vfs.prom 2> no-vfs.err
 echo 3 > /sys/class/net/enp1s0/device/sriov_numvfs
 udevadm settle --timeout=60
 ip link set enp1s0 up
@@ -42,9 +47,7 @@ ip link set enp1s0 vf 1 mac {PORT_MAC} vlan 1000
 ip link set enp1s0 vf 2 spoofchk off
 ip link set enp1s0v0 up
 ip addr add 10.0.2.15/24 dev enp1s0v0
-mkdir -p /run/libvirt/qemu /etc/sriovctl
 cp domain.xml /run/libvirt/qemu/instance-0000002a.xml
-cp vfs.json /etc/sriovctl/vfs.json
 ip -j -s -d link show enp1s0 > pf-link.json
 sriovctl exporter --listen 127.0.0.1:9808 --agent-config sriov_agent.ini \\
     > exporter.out 2> exporter.err &
@@ -209,6 +212,17 @@ def test_labels_and_settings_come_from_the_real_pf(run):
     assert value(after, "sriov_vf_in_use", vf="1") == 1
 
 
+def test_a_pf_without_its_persisted_vfs_is_exported_with_numvfs_0(run):
+    """After a reboot that did not re-create the VFs, the PF is still there to alert on."""
+    assert _read(run.file("no-vfs.err")) == ""
+    before = metrics(run, "no-vfs.prom")
+    pf = {"pf": "enp1s0", "pf_pci": PF_PCI}
+    assert value(before, "sriov_pf_numvfs", **pf) == 0
+    assert value(before, "sriov_pf_numvfs_persisted", **pf) == 7
+    assert value(before, "sriov_pf_totalvfs", **pf) == 7
+    assert "sriov_vf_info" not in before
+
+
 def test_pf_metrics_and_the_persisted_count(run):
     after = metrics(run, "after.prom")
     pf = {"pf": "enp1s0", "pf_pci": PF_PCI, "physnet": "physnet2"}
@@ -232,7 +246,8 @@ def test_top_shows_the_vfs_and_exits_cleanly(run):
     assert _read(run.file("top.rc")).strip() == "0", _read(run.file("top.err"))
     out = run.file("top.out").read_text()
     assert "sriovlab: 3 VFs on 1 PF" in out
-    assert "enp1s0/1" in out and "instance-0000002a" in out
+    # 80 columns (no terminal in the guest): the domain is cut with an ellipsis first
+    assert "enp1s0/1" in out and "instance-0000" in out and "netdev" in out
 
 
 def test_the_exporter_stops_cleanly_on_sigterm(run):

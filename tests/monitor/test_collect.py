@@ -18,8 +18,10 @@ from vfdumps import (
     write_links,
 )
 
-from sriovctl.monitor import domains
+from sriovctl.monitor import domains, topology
 from sriovctl.monitor.collect import Monitor
+
+from hostbuilder import big_host
 
 
 def by_index(sample) -> dict:
@@ -230,3 +232,28 @@ def test_vf_stats_as_ip_json_prints_them_are_read_too(tmp_path):
     assert vf.counters == {"rx_packets": 10, "rx_bytes": 640, "tx_packets": 20,
                            "tx_bytes": 1280, "broadcast": 1, "multicast": 2, "rx_dropped": 3,
                            "tx_dropped": 4}
+
+
+def test_only_the_pf_that_changed_is_read_again(tmp_path, monkeypatch):
+    root = big_host(tmp_path / "root", pfs=2, vfs=2).build()
+    vfs = {"ens1f0": ["0000:3b:01.0", "0000:3b:01.1"], "ens2f0": ["0000:4b:01.0", "0000:4b:01.1"]}
+    dumps = Dumps([pf_link([vf_info(0), vf_info(1)], name="ens1f0", pci="0000:3b:00.0"),
+                   pf_link([vf_info(0), vf_info(1)], name="ens2f0", pci="0000:4b:00.0"),
+                   *(netdev_link(f"{pf}v{i}", pci) for pf, pcis in vfs.items()
+                     for i, pci in enumerate(pcis))])
+    reads = []
+    real = topology.read_pf
+    monkeypatch.setattr(topology, "read_pf", lambda r, name, p: reads.append(name) or
+                        real(r, name, p))
+    monitor = Monitor(str(root), dump=dumps)
+    monitor.scrape()
+    assert sorted(reads) == ["ens1f0", "ens2f0"]
+    reads.clear()
+    dumps.links.pop()  # ens2f0v1 gone: VF 1 of ens2f0 bound to vfio-pci
+    sample = monitor.scrape()
+    assert reads == ["ens2f0"]
+    assert {v.address for v in sample.vfs} == set(vfs["ens1f0"] + vfs["ens2f0"])
+    reads.clear()
+    dumps.links[0]["vfinfo_list"].pop()  # ens1f0 down to 1 VF
+    monitor.scrape()
+    assert reads == ["ens1f0"] and monitor.topology_reads == 3

@@ -90,10 +90,14 @@ class Monitor:
     def _topology(self, root: Root, links: list[dict], now: float) -> Topology:
         key = topology_key(links)
         topo = self.topology
-        if topo is None or topo.key != key or now - topo.read_at > self._max_age:
+        if topo is None or now - topo.read_at > self._max_age:
             topo = read_topology(root, key, self._physnets, now)
-            self.topology = topo
-            self.topology_reads += 1
+        elif topo.key != key:  # re-read only the PFs the dump shows changed
+            topo = read_topology(root, key, self._physnets, now, old=topo)
+        else:
+            return topo
+        self.topology = topo
+        self.topology_reads += 1
         return topo
 
     def _samples(self, links: list[dict], topo: Topology,

@@ -5,8 +5,9 @@ The dump shows every change that matters here without a sysfs read:
   - a PF appearing, vanishing or changing its number of VFs (its vfinfo_list);
   - a VF netdev appearing or vanishing, i.e. a VF bound to or unbound from its host driver
     (vfio-pci for a guest has no netdev), seen through the netdevs' PCI parents.
-On kernels older than 5.16 links carry no PCI parent, so the second kind is not visible;
-`max_age` bounds how stale the cache can get there (and anywhere else).
+Only the PFs concerned are read again. On kernels older than 5.16 links carry no PCI
+parent, so the second kind is not visible; `max_age` (a full re-read) bounds how stale the
+cache can get there, and anywhere else.
 """
 
 from __future__ import annotations
@@ -69,14 +70,35 @@ def topology_key(links: list[dict]) -> tuple:
     return (pfs, pci)
 
 
-def read_topology(root: Root, key: tuple, physnets: Mapping[str, str], now: float) -> Topology:
-    """Read the PFs named in `key` (and their VFs) from sysfs under `root`."""
+def read_topology(root: Root, key: tuple, physnets: Mapping[str, str], now: float,
+                  old: Topology | None = None) -> Topology:
+    """The PFs named in `key` with their VFs, from sysfs under `root`.
+
+    With `old`, only the PFs that `key` shows changed are read again; the others are kept
+    (and so is old.read_at, which max_age is measured from).
+    """
+    stale = changed_pfs(old, key) if old is not None else None
     pfs: dict[str, PfSlot] = {}
     for name, _count in key[0]:
-        slot = read_pf(root, name, physnets.get(name, ""))
+        slot = old.pfs.get(name) if old is not None and name not in stale else None
+        if slot is None:
+            slot = read_pf(root, name, physnets.get(name, ""))
         if slot is not None:
             pfs[name] = slot
-    return Topology(key=key, pfs=MappingProxyType(pfs), read_at=now)
+    return Topology(key=key, pfs=MappingProxyType(pfs),
+                    read_at=old.read_at if old is not None else now)
+
+
+def changed_pfs(old: Topology, key: tuple) -> set[str]:
+    """PFs whose VF count changed, or one of whose VFs gained or lost a netdev."""
+    counts, before = dict(key[0]), dict(old.key[0])
+    changed = {name for name in counts.keys() | before.keys()
+               if counts.get(name) != before.get(name)}
+    owners = {vf.address: pf.netdev for pf in old.pfs.values() for vf in pf.vfs.values()}
+    for _netdev, parent in set(key[1]) ^ set(old.key[1]):
+        if parent in owners:
+            changed.add(owners[parent])
+    return changed
 
 
 def read_pf(root: Root, netdev: str, physnet: str) -> PfSlot | None:
