@@ -36,6 +36,7 @@ class FakeKernel:
         self.log: list[tuple[str, str]] = []
         self.hooks: list[Callable[[str, str], None]] = []
         self.delay_netdevs = False  # True: VF netdevs wait for release_netdevs()
+        self.udev_names: list[str] = []  # netdevs udev has not finished with yet
         self._pending: dict[Path, Callable[[], None]] = {}
         self._next_group = 100
         self._ifindex = 100
@@ -188,6 +189,15 @@ class FakeKernel:
             (net / attr).write_text(text + "\n")
         self._link(net / "device", dev)
         self._link(self.root / f"sys/class/net/{name}", net)
+        if (self.root / "run/udev/control").exists() and name not in self.udev_names:
+            self.udev_done(name)
+
+    def udev_done(self, name: str) -> None:
+        """udev has renamed the interface and written its database entry."""
+        index = (self.root / f"sys/class/net/{name}/ifindex").read_text().strip()
+        data = self.root / f"run/udev/data/n{index}"
+        data.parent.mkdir(parents=True, exist_ok=True)
+        data.write_text("I:1\n")
 
     def _unbind(self, dev: Path) -> None:
         drv = (dev / "driver").resolve()

@@ -147,3 +147,14 @@ def bind_vfio(lab, address):
     lab.kernel.write(f"{base}/driver/unbind", address)
     lab.kernel.write("/sys/bus/pci/drivers_probe", address)
     lab.kernel.log.clear()
+
+
+def test_the_wait_includes_udev_finishing_with_the_vf_netdevs(lab):
+    lab = lab(0)
+    (lab.root / "run/udev").mkdir(parents=True)
+    (lab.root / "run/udev/control").write_text("")
+    lab.kernel.udev_names = ["enp1s0v1"]  # udev is slow with this one
+    lab.env.clock.at[3.0] = lambda: lab.kernel.udev_done("enp1s0v1")
+    run_set(lab, 2)
+    assert any("udev still handling enp1s0v1" in s for s in lab.said)
+    assert lab.env.clock.t >= 3.0

@@ -45,6 +45,8 @@ def _run(env, plan, dry_run: bool) -> int:
         execute(plan, env.say, env.guard)
         if plan:
             click.echo(f"done: {plan.title} ({len(plan.steps)} step(s))")
+        elif not plan.notes:
+            click.echo("nothing to change")
     for note in plan.notes:
         click.echo(note)
     return 0
@@ -258,7 +260,8 @@ def persist(nm_unmanaged: bool, dry_run: bool, state_path: str, root: str) -> in
         for dev in host.pfs():
             if dev.sriov and dev.sriov.numvfs and state.pf(dev.address) is None:
                 state = recorded(state, dev, numvfs=dev.sriov.numvfs)
-                click.echo(f"recorded {dev.netdevs[0] if dev.netdevs else dev.address}: "
+                click.echo(f"{'would record' if dry_run else 'recording'} "
+                           f"{dev.netdevs[0] if dev.netdevs else dev.address}: "
                            f"{dev.sriov.numvfs} VFs (its current count)")
         if not state.pfs:
             raise InputError("nothing to persist: no PF has VFs and the state file records none",

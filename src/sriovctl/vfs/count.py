@@ -133,16 +133,25 @@ def vf_readiness(env: Env, pf: PciDevice, count: int, netdevs: bool,
         return f"{len(links)}/{count} virtfn links"
     if not netdevs:
         return None
-    missing = []
+    missing, unnamed = [], []
+    udev = root.exists("/run/udev/control")
     for link in sorted(links, key=lambda n: int(n[6:])):
         driver = root.link_name(f"{base}/{link}/driver")
-        if root.listdir(f"{base}/{link}/net"):
+        names = root.listdir(f"{base}/{link}/net")
+        if names:
+            # udev renames ethN to enp1s0vN asynchronously; its database entry for the
+            # interface is written when it has finished with it, rename included
+            index = root.read_int(f"{base}/{link}/net/{names[0]}/ifindex")
+            if udev and index is not None and not root.exists(f"/run/udev/data/n{index}"):
+                unnamed.append(names[0])
             continue
         if driver and vf_driver and driver != vf_driver:
             continue  # bound to vfio-pci or similar at creation: it will have no netdev
         missing.append(f"VF {link[6:]}" + ("" if driver else " (no driver yet)"))
     if missing:
         return f"{count - len(missing)}/{count} VF netdevs; waiting for {', '.join(missing[:4])}"
+    if unnamed:
+        return f"udev still handling {', '.join(unnamed[:4])}"
     return None
 
 
