@@ -94,11 +94,11 @@ class Clock:
 def child(hosts: int, ports: int, shared: bool) -> dict:
     from sriovctl.openstack.nova import DeviceSpecList, StaticHost
     from sriovctl.twin import boot
+    from sriovctl.twin.agents import AgentRow
     from sriovctl.twin.capacity import capacity
     from sriovctl.twin.cloud import Cloud, Flavor, Server
     from sriovctl.twin.deployment import Deployment, Ml2Settings
     from sriovctl.twin.ipam import make_subnet
-    from sriovctl.twin.neutron import AgentRow
     from sriovctl.twin.nova import ComputeNode, SpecMatcher
 
     clock = Clock()

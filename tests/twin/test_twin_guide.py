@@ -72,6 +72,9 @@ def test_third_port_fails_in_neutron_before_nova_sees_it(simulate):
     assert report.steps[6].error.startswith(
         "ConflictException: 409, No more IP addresses available on network "
     )
+    why = explanation(report, "neutron.ip-exhausted")
+    assert "sriov-subnet: 10.12.21.131-10.12.21.132" in why.cause
+    assert why.evidence == ("10.12.21.131 by port p1", "10.12.21.132 by port p2")
     # nova never got a request for a third VF
     assert report.steps[7].error == "Port p3 could not be found. (HTTP 400)"
 

@@ -15,10 +15,11 @@ import pytest
 
 from sriovctl.openstack.neutron import Segment
 from sriovctl.openstack.nova import DeviceSpecList, NovaPciError
+from sriovctl.twin.agents import AgentRow
 from sriovctl.twin.deployment import Deployment, Ml2Settings
 from sriovctl.twin.ids import Ids
 from sriovctl.twin.ipam import make_subnet
-from sriovctl.twin.neutron import AgentRow, Network, Neutron
+from sriovctl.twin.neutron import Network, Neutron
 from sriovctl.twin.nova import ComputeNode, SpecMatcher
 from sriovctl.twin.scheduler import Scheduler
 

@@ -112,7 +112,10 @@ def create_server(
         failure = build_on(cloud, server, node, pairs, cells, line, fitted)
         if failure is None or not failure.fatal:
             notes = [failure.explanation] if failure else []
-            return notes + _rescheduled(server, node, tried, line)
+            if tried:
+                notes += failures.rescheduled(server, node.name, line)
+                notes += [replace(f.explanation, severity="warning") for f in tried]  # it runs
+            return notes
         tried.append(failure)
         server.attempts.append(f"{failure.host}: {failure.error}")
         if not failure.reschedule:
@@ -123,46 +126,8 @@ def create_server(
     if cloud.deployment.max_attempts == 1:
         server.fault = tried[-1].error
         return [tried[-1].explanation]
-    server.fault = (
-        "Exceeded maximum number of retries. Exhausted all hosts available for "
-        f"retrying build failures for instance {server.id}."
-    )
-    summary = Explanation(
-        "nova.max-retries",
-        "error",
-        f"the scheduler found {len(tried)} host(s) and each "
-        "failed to build it: " + "; ".join(server.attempts),
-        "fix the first failure below; nova only reschedules to the alternates it was given "
-        "([scheduler] max_attempts)",
-        server.fault,
-        line,
-        None,
-        server.name,
-        tuple(server.attempts),
-    )
-    return [summary] + [f.explanation for f in tried]
-
-
-def _rescheduled(
-    server: Server, node: ComputeNode, tried: list[Failure], line: Optional[int]
-) -> list[Explanation]:
-    if not tried:
-        return []
-    return [
-        Explanation(
-            "nova.rescheduled",
-            "warning",
-            f"{server.name} runs on {node.name} only after "
-            f"{len(tried)} failed build(s): " + "; ".join(server.attempts),
-            "fix the hosts that failed (see the next explanations); every reschedule costs a "
-            "build attempt and max_attempts may run out",
-            None,
-            line,
-            node.name,
-            server.name,
-            tuple(server.attempts),
-        )
-    ] + [replace(f.explanation, severity="warning") for f in tried]  # the server did start
+    server.fault = failures.MAX_RETRIES.format(id=server.id)
+    return [failures.max_retries(server, len(tried), line)] + [f.explanation for f in tried]
 
 
 def build_on(

@@ -102,9 +102,6 @@ class Cloud:
             raise ApiError(f"No server with a name or ID of '{name}' exists.")
         return named[0]
 
-    def setup_of(self, node: ComputeNode) -> Any:
-        return node.setup
-
 
 def build_nodes(hosts: Sequence[Any]) -> list[ComputeNode]:
     """One compute node per host; identical machines (same devices, same device_spec) are

@@ -71,8 +71,8 @@ def flavor_list(cloud: Cloud, cmd: Command, line: int) -> Result:
 
 
 def server_record(cloud: Cloud, s: Server) -> dict[str, Any]:
-    addresses = {}
-    for port_id in s.port_ids:
+    addresses: dict[str, list[str]] = {}
+    for port_id in s.port_ids if s.status == "ACTIVE" else ():  # a failed build lets go
         port = cloud.neutron.ports.get(port_id)
         if port is not None and port.fixed_ips:
             name = cloud.neutron.networks[port.network_id].name

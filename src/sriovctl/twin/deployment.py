@@ -133,7 +133,8 @@ def build_deployment(
     trunks: Mapping[str, Mapping[str, frozenset[int]]] = (),  # type: ignore[assignment]
 ) -> Deployment:
     """Put files and hosts together, as the services on each host would read them."""
-    from sriovctl.twin.setup_notes import deployment_notes, host_setup
+    from sriovctl.twin.host_setup import host_setup
+    from sriovctl.twin.setup_notes import deployment_notes
 
     host_files = dict(host_files or {})
     names = {h.name for h in hosts}

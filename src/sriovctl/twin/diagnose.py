@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 from sriovctl.openstack.nova import PciRequest
 from sriovctl.openstack.nova.filters import filter_for_spec, filter_unrequested_pfs
@@ -230,8 +230,3 @@ def summarize(reasons: Sequence[tuple[str, Reason]], limit: int = 10) -> tuple[s
 
 def fix_for(code: str) -> str:
     return FIXES.get(code, FIXES["no-match"])
-
-
-def explain_request(spec: dict[str, Any]) -> str:
-    keys = ", ".join(f"{k}={v}" for k, v in spec.items())
-    return f"{{{keys}}}"

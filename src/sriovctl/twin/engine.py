@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional
 
 from sriovctl.twin import commands_neutron as cn
 from sriovctl.twin import commands_nova as cv
+from sriovctl.twin import commands_ports as cp
 from sriovctl.twin.cloud import Cloud
 from sriovctl.twin.deployment import Deployment
 from sriovctl.twin.explanation import ApiError, Explanation
@@ -30,11 +31,11 @@ HANDLERS: Mapping[tuple[str, ...], Handler] = {
     ("subnet", "show"): cn.subnet_show,
     ("subnet", "list"): cn.subnet_list,
     ("subnet", "delete"): cn.subnet_delete,
-    ("port", "create"): cn.port_create,
-    ("port", "show"): cn.port_show,
-    ("port", "list"): cn.port_list,
-    ("port", "set"): cn.port_set,
-    ("port", "delete"): cn.port_delete,
+    ("port", "create"): cp.port_create,
+    ("port", "show"): cp.port_show,
+    ("port", "list"): cp.port_list,
+    ("port", "set"): cp.port_set,
+    ("port", "delete"): cp.port_delete,
     ("flavor", "create"): cv.flavor_create,
     ("flavor", "set"): cv.flavor_set,
     ("flavor", "show"): cv.flavor_show,

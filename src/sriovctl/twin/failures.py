@@ -17,6 +17,10 @@ from sriovctl.twin.explanation import Explanation
 from sriovctl.twin.neutron import Port
 
 NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
+MAX_RETRIES = (
+    "Exceeded maximum number of retries. Exhausted all hosts available for retrying "
+    "build failures for instance {id}."
+)
 
 
 def no_valid_host(
@@ -159,7 +163,8 @@ def spawn_failure(
     finding = facts.group_blocks(address)
     if finding is None:
         return None
-    group = cloud_group(facts, address)
+    vf = facts.vfs.get(address)
+    group = vf.iommu_group if vf else None
     return Explanation(
         "host.group-not-viable",
         "error",
@@ -178,11 +183,6 @@ def spawn_failure(
         address,
         finding.evidence,
     )
-
-
-def cloud_group(facts, address: str) -> Optional[int]:
-    vf = facts.vfs.get(address)
-    return vf.iommu_group if vf else None
 
 
 def vf_not_managed(
@@ -230,3 +230,39 @@ def vf_not_managed(
         port.name or port.id,
         (f"{agent.mappings_where if agent else 'sriov_agent.ini'}: device_mappings {mapped}",),
     )
+
+
+def max_retries(server, hosts: int, line: Optional[int]) -> Explanation:
+    """Every host the scheduler offered failed to build the server."""
+    return Explanation(
+        "nova.max-retries",
+        "error",
+        f"the scheduler found {hosts} host(s) and each failed to "
+        "build it: " + "; ".join(server.attempts),
+        "fix the first failure below; nova only reschedules to the alternates it was given "
+        "([scheduler] max_attempts)",
+        server.fault,
+        line,
+        None,
+        server.name,
+        tuple(server.attempts),
+    )
+
+
+def rescheduled(server, host: str, line: Optional[int]) -> list[Explanation]:
+    """The server runs, but only after failed builds elsewhere."""
+    return [
+        Explanation(
+            "nova.rescheduled",
+            "warning",
+            f"{server.name} runs on {host} only after "
+            f"{len(server.attempts)} failed build(s): " + "; ".join(server.attempts),
+            "fix the hosts that failed (see the next explanations); every reschedule costs a "
+            "build attempt and max_attempts may run out",
+            None,
+            line,
+            host,
+            server.name,
+            tuple(server.attempts),
+        )
+    ]

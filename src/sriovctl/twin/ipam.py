@@ -36,10 +36,6 @@ class Subnet:
     def pool_text(self) -> list[str]:
         return [f"{_ip(a, self.cidr)}-{_ip(b, self.cidr)}" for a, b in self.pools]
 
-    def free_in_pools(self) -> int:
-        size = sum(b - a + 1 for a, b in self.pools)
-        return size - sum(1 for ip in self.allocated if any(a <= ip <= b for a, b in self.pools))
-
     def allocate(self, wanted: Optional[str] = None) -> Optional[str]:
         """A fixed IP for a port: ``wanted`` if free, else the lowest free pool address."""
         if wanted is not None:

@@ -9,19 +9,18 @@ texts are neutron's, so an operator can search the real log for them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sriovctl.openstack.neutron import Agent, Binding, Segment, bind_port
+from sriovctl.openstack.neutron import Binding, Segment, bind_port
+from sriovctl.twin.agents import AgentRow, agent_row
 from sriovctl.twin.deployment import Deployment
-from sriovctl.twin.explanation import ApiError, conflict, not_found
+from sriovctl.twin.explanation import ApiError, Explanation, conflict, not_found
 from sriovctl.twin.ids import Ids
 from sriovctl.twin.ipam import Subnet
 from sriovctl.twin.network_types import allocate_segment
 
-NIC_SWITCH_AGENT = "NIC Switch agent"
 SRIOV_VNIC_TYPES = ("direct", "macvtap", "direct-physical", "accelerator-direct")
 
 
@@ -73,27 +72,6 @@ class Port:
         return self.vnic_type in SRIOV_VNIC_TYPES
 
 
-@dataclass
-class AgentRow:
-    id: str
-    host: str
-    alive: bool
-    configurations: dict[str, Any]
-    admin_state_up: bool = True
-    agent_type: str = NIC_SWITCH_AGENT
-    binary: str = "neutron-sriov-nic-agent"
-
-    def as_agent(self) -> Agent:
-        return Agent(
-            self.agent_type,
-            self.alive,
-            self.host,
-            self.admin_state_up,
-            self.configurations,
-            self.id,
-        )
-
-
 class Neutron:
     """The server's state; every method either changes it or raises ApiError."""
 
@@ -108,7 +86,7 @@ class Neutron:
         self._agents_by_host: dict[str, list[AgentRow]] = {}
         for h in deployment.hosts:
             if h.agent is not None:
-                self.add_agent(_agent_row(h, ids))
+                self.add_agent(agent_row(h, ids))
 
     def add_agent(self, row: AgentRow) -> None:
         self.agents.append(row)
@@ -211,8 +189,31 @@ class Neutron:
             if address:
                 return [(subnet.id, address)]
         if any(s.ip_version == 4 for s in subnets):
-            raise conflict(f"No more IP addresses available on network {network.id}.")
+            raise conflict(
+                f"No more IP addresses available on network {network.id}.",
+                [self._exhausted(network, [s for s in subnets if s.ip_version == 4])],
+            )
         return []
+
+    def _exhausted(self, network: Network, subnets: list[Subnet]) -> Explanation:
+        holders = [
+            f"{ip} by port {p.name or p.id}"
+            for p in self.ports.values()
+            if p.network_id == network.id
+            for _, ip in p.fixed_ips
+        ]
+        pools = ", ".join(f"{s.name}: {' '.join(s.pool_text())}" for s in subnets)
+        return Explanation(
+            "neutron.ip-exhausted",
+            "error",
+            f"every address of the allocation pools of {network.name} is taken ({pools}); a "
+            "port gets its fixed IP when it is created, so this fails before nova is asked "
+            "for a VF",
+            "widen the pool (openstack subnet set --allocation-pool start=...,end=...), delete "
+            "unused ports, or create the port with --no-fixed-ip if the guest sets its address",
+            subject=network.name,
+            evidence=tuple(holders[:8]),
+        )
 
     @staticmethod
     def _subnet_for(subnets: list[Subnet], address: Optional[str]) -> Subnet:
@@ -296,43 +297,3 @@ class Neutron:
             "vf_num",
         ):
             port.profile.pop(key, None)
-
-
-def parse_binding_profile(values: Iterable[str]) -> dict[str, Any]:
-    """``--binding-profile`` values: ``key=value`` pairs or JSON objects, merged in order."""
-    profile: dict[str, Any] = {}
-    for text in values:
-        if text.lstrip().startswith("{"):
-            try:
-                data = json.loads(text)
-            except ValueError as e:
-                raise ApiError(f"--binding-profile: invalid JSON {text!r}: {e}") from None
-            if not isinstance(data, dict):
-                raise ApiError(f"--binding-profile: {text!r} is not a JSON object")
-            profile.update(data)
-        elif "=" in text:
-            key, _, value = text.partition("=")
-            profile[key] = value
-        else:
-            raise ApiError(f"--binding-profile: expected <key>=<value> or JSON, got {text!r}")
-    return profile
-
-
-def _agent_row(setup, ids: Ids) -> AgentRow:
-    from sriovctl.openstack.neutron import SriovAgentConfig, report_state_configurations
-
-    agent = setup.agent
-    config = SriovAgentConfig(
-        device_mappings=agent.device_mappings,
-        exclude_devices=agent.exclude_devices,
-        rp_bandwidths={},
-        rp_inventory_defaults={
-            "allocation_ratio": 1.0,
-            "min_unit": 1,
-            "step_size": 1,
-            "reserved": 0,
-        },
-        rp_hypervisors={d: agent.host for devs in agent.device_mappings.values() for d in devs},
-    )
-    configurations = report_state_configurations(config, agent.extensions, devices=0)
-    return AgentRow(ids.stable("agent", agent.host), agent.host, agent.alive, configurations)

@@ -143,12 +143,6 @@ class ComputeNode:
             return []
         return [d for d in self.devices if d.get("address") == parent_addr]
 
-    def owner_of(self, address: str) -> Optional[str]:
-        for owner, devices in self.claims.items():
-            if any(d.get("address") == address for d in devices):
-                return owner
-        return None
-
     def in_use(self) -> Iterable[tuple[str, dict]]:
         for owner, devices in self.claims.items():
             for dev in devices:
