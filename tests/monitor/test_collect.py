@@ -257,3 +257,21 @@ def test_only_the_pf_that_changed_is_read_again(tmp_path, monkeypatch):
     dumps.links[0]["vfinfo_list"].pop()  # ens1f0 down to 1 VF
     monitor.scrape()
     assert reads == ["ens1f0"] and monitor.topology_reads == 3
+
+
+def test_a_failed_dump_keeps_the_cached_topology(igb):
+    dumps = Dumps(json.loads((igb / "_netlink/links.json").read_text()))
+    failing = [False]
+
+    def dump(root):
+        if failing[0]:
+            raise OSError("netlink gone")
+        return dumps(root)
+
+    monitor = Monitor(str(igb), dump=dump)
+    monitor.scrape()
+    failing[0] = True
+    assert monitor.scrape().vfs == ()
+    failing[0] = False
+    assert len(monitor.scrape().vfs) == 3
+    assert monitor.topology_reads == 1

@@ -1,9 +1,9 @@
 """One scrape: one netlink dump, the cached topology, the cached domains -> a Sample.
 
 Per scrape the cost is the dump, plus one stat(2) each for the libvirt directory and the
-VF state file; sysfs is read only when topology_key() of the dump changed (or the cache is
-older than max_age). Several Prometheus servers may scrape at once, so a lock keeps the
-caches consistent.
+VF state file; sysfs is read only for the PFs whose part of topology_key() changed (all of
+them once the cache is older than max_age). Several Prometheus servers may scrape at once,
+so a lock keeps the caches consistent.
 """
 
 from __future__ import annotations
@@ -72,10 +72,11 @@ class Monitor:
         errors: list[tuple[str, str]] = []
         try:
             links = self._dump(root)
+            topo = self._topology(root, links, started)
         except Exception as e:  # noqa: BLE001 - no netlink (container, no pyroute2): say so
             errors.append(("netlink", f"{type(e).__name__}: {e}"))
-            links = []
-        topo = self._topology(root, links, started)
+            # an empty dump is not a change: keep the cache for when netlink answers again
+            links, topo = [], self.topology or Topology(((), ()), {}, started)
         attachments = self._domains.get(root)
         persisted = self._persisted.get(root) if self._persisted else None
         if self._persisted and self._persisted.error:
