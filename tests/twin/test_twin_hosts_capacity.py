@@ -68,6 +68,10 @@ def test_direct_physical_takes_the_whole_pf(simulate, write):
     assert port["vf"] == "0000:31:00.0" and port["vif_type"] == "hostdev_physical"
     assert port["libvirt_xml"].startswith('<hostdev mode="subsystem" type="pci" managed="yes">')
     assert 'domain="0x0000" bus="0x31" slot="0x00" function="0x0"' in port["libvirt_xml"]
+    trunk = explanation(report, "switch.vlan-trunk")
+    assert "the guest owns the whole PF enp49s0f0 and must tag its frames with VLAN 1000" in (
+        trunk.cause
+    )
 
 
 def test_capacity_before_and_after_the_guide(simulate):

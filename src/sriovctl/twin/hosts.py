@@ -103,7 +103,10 @@ def load_hosts(arg: str) -> list[HostFacts]:
     from sriovctl.host.inventory import to_inventory
     from sriovctl.host.read import load_host
 
-    host = load_host(source)
+    try:
+        host = load_host(source)
+    except InputError as e:  # the host reader speaks of --root; here it was --host
+        raise InputError(e.message.replace("--root ", "--host ", 1), e.fix) from None
     inventory = to_inventory(host)
     findings = {}
     if host.iommu.active:

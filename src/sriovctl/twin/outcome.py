@@ -207,12 +207,16 @@ def trunk_problem(cloud: Cloud, server: Server, port: Port, line) -> list[Explan
     node, dev = cloud.vfs.get(port.id, (None, None))
     setup = node.setup if node is not None else None
     vf = setup.facts.vfs.get(dev["address"]) if setup and dev else None
-    pf = (vf.pf_netdev if vf else None) or "the PF"
+    whole = setup.facts.pfs.get(dev["address"]) if setup and dev else None  # direct-physical
+    pf = (vf.pf_netdev if vf else None) or (whole.netdev if whole else None) or "the PF"
     trunks = (setup.trunks or {}).get(pf) if setup else None
-    base = (
-        f"the VF tags the guest's frames with VLAN {vlan} as they leave {pf} on {server.host}; "
-        f"the switch port facing {pf} must carry VLAN {vlan} tagged"
+    who = (
+        f"the guest owns the whole PF {pf} and must tag its frames with VLAN {vlan} itself "
+        "(nothing on the host can)"
+        if port.vif_type == "hostdev_physical"
+        else f"the VF tags the guest's frames with VLAN {vlan} as they leave {pf}"
     )
+    base = f"{who} on {server.host}; the switch port facing {pf} must carry VLAN {vlan} tagged"
     fix = (
         f"allow VLAN {vlan} tagged on the switch port of {pf} (trunk), and put the gateway "
         f"and DHCP server of the subnet on VLAN {vlan}"
