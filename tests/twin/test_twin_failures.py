@@ -26,10 +26,13 @@ def configs(write, *, ml2=None, agent=None, compute=None, sched=None):
 
 
 def test_no_pool_with_the_networks_physnet(simulate, write):
-    ml2 = "[ml2]\nmechanism_drivers = openvswitch,sriovnicswitch\n" \
-          "[ml2_type_vlan]\nnetwork_vlan_ranges = sriovnet1,sriovnet2\n"  # fmt: skip
-    report = simulate(GUIDE_NET.replace("sriovnet1", "sriovnet2") + BOOT,
-                      configs=configs(write, ml2=ml2))  # fmt: skip
+    ml2 = (
+        "[ml2]\nmechanism_drivers = openvswitch,sriovnicswitch\n"
+        "[ml2_type_vlan]\nnetwork_vlan_ranges = sriovnet1,sriovnet2\n"
+    )
+    report = simulate(
+        GUIDE_NET.replace("sriovnet1", "sriovnet2") + BOOT, configs=configs(write, ml2=ml2)
+    )
     assert report.steps[-1].error.startswith("No valid host was found.")
     why = explanation(report, "nova.no-valid-host")
     assert "no pool with physical_network sriovnet2 (pools here: sriovnet1 (1 pool))" in why.cause
@@ -46,11 +49,15 @@ def test_unknown_physnet_is_refused_by_neutron_first(simulate):
     assert "ml2_conf.ini:6: network_vlan_ranges = sriovnet1" in why.evidence[0]
 
 
-NUMA_SPEC = ('[pci]\ndevice_spec = {"address": "0000:3b:00.0", "physical_network": "physA"}\n'
-             'device_spec = {"address": "0000:5b:00.0", "physical_network": "physB"}\n')
+NUMA_SPEC = (
+    '[pci]\ndevice_spec = {"address": "0000:3b:00.0", "physical_network": "physA"}\n'
+    'device_spec = {"address": "0000:5b:00.0", "physical_network": "physB"}\n'
+)
 NUMA_AGENT = "[sriov_nic]\nphysical_device_mappings = physA:ens1f0,physB:ens3f0\n"
-NUMA_ML2 = "[ml2]\nmechanism_drivers = sriovnicswitch\n[ml2_type_vlan]\n" \
-           "network_vlan_ranges = physA,physB\n"  # fmt: skip
+NUMA_ML2 = (
+    "[ml2]\nmechanism_drivers = sriovnicswitch\n[ml2_type_vlan]\n"
+    "network_vlan_ranges = physA,physB\n"
+)
 NUMA_SCENARIO = """
 openstack flavor create --vcpus 4 --ram 4096 --property hw:numa_nodes=1 pinned
 openstack network create --provider-network-type vlan --provider-physical-network physA \\
@@ -64,20 +71,25 @@ openstack server create --flavor pinned --image img --nic port-id=pa --nic port-
 
 
 def numa_report(simulate, write, big_root, policy, filters):
-    files = [write("nova.conf", NUMA_SPEC),
-             write("sched.conf", f"[filter_scheduler]\nenabled_filters = {filters}\n"),
-             write("ml2.ini", NUMA_ML2), write("agent.ini", NUMA_AGENT)]  # fmt: skip
-    return simulate(NUMA_SCENARIO.format(policy=policy), configs=files,
-                    hosts=[f"big={big_root}"])  # fmt: skip
+    files = [
+        write("nova.conf", NUMA_SPEC),
+        write("sched.conf", f"[filter_scheduler]\nenabled_filters = {filters}\n"),
+        write("ml2.ini", NUMA_ML2),
+        write("agent.ini", NUMA_AGENT),
+    ]
+    return simulate(NUMA_SCENARIO.format(policy=policy), configs=files, hosts=[f"big={big_root}"])
 
 
 def test_numa_required_with_numa_filter_is_no_valid_host(simulate, write, big_root):
-    report = numa_report(simulate, write, big_root, "required",
-                         "PciPassthroughFilter,NUMATopologyFilter")  # fmt: skip
+    report = numa_report(
+        simulate, write, big_root, "required", "PciPassthroughFilter,NUMATopologyFilter"
+    )
     assert report.steps[-1].error.startswith("No valid host was found.")
     why = explanation(report, "nova.no-valid-host")
-    assert "NUMA: the guest's 1 cell(s) and its VFs cannot share host NUMA nodes under " \
-           "numa_policy required" in why.cause  # fmt: skip
+    assert (
+        "NUMA: the guest's 1 cell(s) and its VFs cannot share host NUMA nodes under "
+        "numa_policy required" in why.cause
+    )
     assert "free VFs by node: node 0: 64" in why.cause
     assert "--numa-policy-preferred" in why.fix
 
@@ -86,13 +98,16 @@ def test_numa_required_without_numa_filter_fails_at_the_compute_claim(simulate, 
     report = numa_report(simulate, write, big_root, "required", "PciPassthroughFilter")
     assert report.steps[-1].error.startswith("Exceeded maximum number of retries.")
     claim = explanation(report, "nova.numa")
-    assert claim.error.startswith("Insufficient compute resources: Requested instance NUMA "
-                                  "topology together with requested PCI devices cannot fit")
+    assert claim.error.startswith(
+        "Insufficient compute resources: Requested instance NUMA "
+        "topology together with requested PCI devices cannot fit"
+    )
 
 
 def test_numa_preferred_boots_across_nodes(simulate, write, big_root):
-    report = numa_report(simulate, write, big_root, "preferred",
-                         "PciPassthroughFilter,NUMATopologyFilter")  # fmt: skip
+    report = numa_report(
+        simulate, write, big_root, "preferred", "PciPassthroughFilter,NUMATopologyFilter"
+    )
     assert report.steps[-1].ok, report.steps[-1].error
     assert sorted(p["numa_node"] for p in report.ports) == [0, 1]
 
@@ -122,8 +137,10 @@ def test_physnet_not_mapped_by_the_agent(simulate, write):
 
 
 def test_vxlan_segment_cannot_be_bound(simulate, write):
-    ml2 = "[ml2]\ntype_drivers = vlan,vxlan\nmechanism_drivers = openvswitch,sriovnicswitch\n" \
-          "[ml2_type_vlan]\nnetwork_vlan_ranges = sriovnet1\n"  # fmt: skip
+    ml2 = (
+        "[ml2]\ntype_drivers = vlan,vxlan\nmechanism_drivers = openvswitch,sriovnicswitch\n"
+        "[ml2_type_vlan]\nnetwork_vlan_ranges = sriovnet1\n"
+    )
     scenario = (
         "openstack network create --provider-network-type vxlan --provider-segment 42 vx\n"
         "openstack subnet create --network vx --subnet-range 10.9.0.0/24 vx-subnet\n"
@@ -141,9 +158,11 @@ def test_vxlan_segment_cannot_be_bound(simulate, write):
 
 
 def test_prohibited_vnic_type(simulate, write):
-    ml2 = "[ml2]\nmechanism_drivers = openvswitch,sriovnicswitch\n" \
-          "[ml2_type_vlan]\nnetwork_vlan_ranges = sriovnet1\n" \
-          "[sriov_driver]\nvnic_type_prohibit_list = direct\n"  # fmt: skip
+    ml2 = (
+        "[ml2]\nmechanism_drivers = openvswitch,sriovnicswitch\n"
+        "[ml2_type_vlan]\nnetwork_vlan_ranges = sriovnet1\n"
+        "[sriov_driver]\nvnic_type_prohibit_list = direct\n"
+    )
     report = simulate(GUIDE_NET + BOOT, configs=configs(write, ml2=ml2))
     why = explanation(report, "neutron.binding-failed")
     assert "vnic type direct is prohibited by configuration" in why.cause
@@ -151,8 +170,10 @@ def test_prohibited_vnic_type(simulate, write):
 
 
 def test_no_agent_at_all(simulate, write):
-    report = simulate("openstack network agent list --agent-type nic\n" + GUIDE_NET + BOOT,
-                      configs=configs(write, agent=""))  # fmt: skip
+    report = simulate(
+        "openstack network agent list --agent-type nic\n" + GUIDE_NET + BOOT,
+        configs=configs(write, agent=""),
+    )
     assert report.steps[0].rows == []
     assert "neutron.no-nic-agent" in ids(report, "error")
     why = explanation(report, "neutron.binding-failed")
@@ -160,8 +181,10 @@ def test_no_agent_at_all(simulate, write):
 
 
 def test_agent_registered_under_another_host_name(simulate, write):
-    agent = "[DEFAULT]\nhost = compute-0.example.org\n" \
-            "[sriov_nic]\nphysical_device_mappings = sriovnet1:enp49s0f1\n"  # fmt: skip
+    agent = (
+        "[DEFAULT]\nhost = compute-0.example.org\n"
+        "[sriov_nic]\nphysical_device_mappings = sriovnet1:enp49s0f1\n"
+    )
     report = simulate(GUIDE_NET + BOOT, configs=configs(write, agent=agent))
     why = explanation(report, "neutron.binding-failed")
     assert "registers as host 'compute-0.example.org'" in why.cause
@@ -169,9 +192,11 @@ def test_agent_registered_under_another_host_name(simulate, write):
 
 # -- IOMMU group not viable ----------------------------------------------------------------
 
-SHARED = ['[pci]\ndevice_spec = {"vendor_id": "8086", "product_id": "10ca", '
-          '"physical_network": "sriovnet1"}\n',
-          "[sriov_nic]\nphysical_device_mappings = sriovnet1:enp3s0\n"]  # fmt: skip
+SHARED = [
+    '[pci]\ndevice_spec = {"vendor_id": "8086", "product_id": "10ca", '
+    '"physical_network": "sriovnet1"}\n',
+    "[sriov_nic]\nphysical_device_mappings = sriovnet1:enp3s0\n",
+]
 
 
 def test_group_not_viable_on_boot(simulate, write, shared_root):
@@ -198,9 +223,11 @@ def test_group_not_viable_on_attach_as_in_the_guide(simulate, write, shared_root
     assert attach.error.startswith("Failed to attach network adapter device to ")
     assert attach.error.endswith("(HTTP 500)")
     why = explanation(report, "host.group-not-viable")
-    assert why.error.startswith("attaching network adapter failed.: libvirt.libvirtError: "
-                                "internal error: unable to execute QEMU command 'device_add': "
-                                "vfio 0000:03:")  # fmt: skip
+    assert why.error.startswith(
+        "attaching network adapter failed.: libvirt.libvirtError: "
+        "internal error: unable to execute QEMU command 'device_add': "
+        "vfio 0000:03:"
+    )
 
 
 # -- after a successful boot ---------------------------------------------------------------
@@ -248,25 +275,55 @@ def test_vf_on_a_pf_the_agent_does_not_watch_aborts_the_build(simulate, write):
 def test_without_pci_filter_nova_reschedules_after_a_failed_claim(simulate, write, guide_root):
     sched = write("sched.conf", "[filter_scheduler]\nenabled_filters = ComputeFilter\n")
     files = [sched, ML2, AGENT]
-    report = simulate(GUIDE_NET + BOOT, configs=files,
-                      hosts=[f"cmp-a={guide_root}", f"cmp-b={guide_root}"],
-                      host_configs=[f"cmp-b={COMPUTE}"])  # fmt: skip
+    report = simulate(
+        GUIDE_NET + BOOT,
+        configs=files,
+        hosts=[f"cmp-a={guide_root}", f"cmp-b={guide_root}"],
+        host_configs=[f"cmp-b={COMPUTE}"],
+    )
     assert report.steps[-1].ok and report.steps[-1].record["OS-EXT-SRV-ATTR:host"] == "cmp-b"
     assert "nova.no-pci-filter" in ids(report, "warning")
     moved = explanation(report, "nova.rescheduled")
-    assert "runs on cmp-b only after 1 failed build(s): cmp-a: Insufficient compute " \
-           "resources: Claim pci failed." in moved.cause  # fmt: skip
+    assert (
+        "runs on cmp-b only after 1 failed build(s): cmp-a: Insufficient compute "
+        "resources: Claim pci failed." in moved.cause
+    )
     assert explanation(report, "nova.pci-claim-failed").severity == "warning"
 
 
 def test_deleting_a_server_frees_its_vf(simulate):
-    scenario = GUIDE_NET + "".join(
-        f"openstack port create --network sriov-net --vnic-type direct p{i}\n" for i in (1, 2, 3)
-    ) + "".join(
-        f"openstack server create --flavor m1.large --image img --nic port-id=p{i} s{i}\n"
-        for i in (1, 2, 3)
-    ) + "openstack server delete s1\n" \
-        "openstack server create --flavor m1.large --image img --nic port-id=p3 s3b\n"  # fmt: skip
+    scenario = (
+        GUIDE_NET
+        + "".join(
+            f"openstack port create --network sriov-net --vnic-type direct p{i}\n"
+            for i in (1, 2, 3)
+        )
+        + "".join(
+            f"openstack server create --flavor m1.large --image img --nic port-id=p{i} s{i}\n"
+            for i in (1, 2, 3)
+        )
+        + "openstack server delete s1\n"
+        "openstack server create --flavor m1.large --image img --nic port-id=p3 s3b\n"
+    )
     report = simulate(scenario)
     assert [s.ok for s in report.steps[-5:]] == [True, True, False, True, True]
     assert {p["server"] for p in report.ports if p["vf"]} == {"s2", "s3b"}
+
+
+def test_trusted_port_needs_trusted_vfs(simulate, write):
+    boot = BOOT.replace("direct p1", "direct --binding-profile trusted=true p1")
+    report = simulate(GUIDE_NET + boot)
+    why = explanation(report, "nova.no-valid-host")
+    assert "the port asks for trusted=True but the sriovnet1 pools are tagged trusted=none" in (
+        why.cause
+    )
+    assert '"trusted": "true"' in why.fix
+    spec = write(
+        "nova.conf",
+        '[pci]\ndevice_spec = {"address": "*:31:12.*", '
+        '"physical_network": "sriovnet1", "trusted": "true"}\n',
+    )
+    report = simulate(GUIDE_NET + boot, configs=configs(write, compute=spec))
+    assert report.steps[-1].ok
+    [port] = report.ports
+    assert "nova: ip link set enp49s0f1 vf 5 trust on" in port["vf_settings"]
