@@ -3,8 +3,15 @@ from conftest)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
-from vfdumps import VF_PCI, netdev_link, pf_link, pf_root, vf_info, write_links
+
+# vfdumps importable by the tests under either import mode (prepend or importlib)
+sys.path.insert(0, str(Path(__file__).parent))
+
+from vfdumps import VF_PCI, netdev_link, pf_link, pf_root, vf_info, write_links  # noqa: E402
 
 
 @pytest.fixture
