@@ -4,6 +4,7 @@ the client would print (field names as python-openstackclient shows them). Ports
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from sriovctl.twin.agents import AgentRow
@@ -14,20 +15,22 @@ from sriovctl.twin.neutron import Network
 from sriovctl.twin.scenario import Command
 
 #: ``--agent-type`` choices of the client and the agent_type they select.
-AGENT_TYPES = {
-    "bgp": "BGP dynamic routing agent",
-    "dhcp": "DHCP agent",
-    "open-vswitch": "Open vSwitch agent",
-    "linux-bridge": "Linux bridge agent",
-    "ofa": "OFA driver agent",
-    "l3": "L3 agent",
-    "loadbalancer": "Loadbalancer agent",
-    "metering": "Metering agent",
-    "metadata": "Metadata agent",
-    "macvtap": "Macvtap agent",
-    "nic": "NIC Switch agent",
-    "baremetal": "Baremetal Node",
-}
+AGENT_TYPES = MappingProxyType(
+    {
+        "bgp": "BGP dynamic routing agent",
+        "dhcp": "DHCP agent",
+        "open-vswitch": "Open vSwitch agent",
+        "linux-bridge": "Linux bridge agent",
+        "ofa": "OFA driver agent",
+        "l3": "L3 agent",
+        "loadbalancer": "Loadbalancer agent",
+        "metering": "Metering agent",
+        "metadata": "Metadata agent",
+        "macvtap": "Macvtap agent",
+        "nic": "NIC Switch agent",
+        "baremetal": "Baremetal Node",
+    }
+)
 AGENT_COLUMNS = ["ID", "Agent Type", "Host", "Availability Zone", "Alive", "State", "Binary"]
 Result = tuple[Any, list[Explanation]]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Optional
 
 from sriovctl.errors import InputError
@@ -27,11 +28,13 @@ from sriovctl.twin.hosts import HostFacts
 PCI_FILTER = "PciPassthroughFilter"
 NUMA_FILTER = "NUMATopologyFilter"
 #: Filters the guides list that current nova no longer ships (the scheduler would not start).
-REMOVED_FILTERS = {
-    "AvailabilityZoneFilter": "deprecated since Xena and gone in 2023.2 Bobcat (nova 28.0.0); "
-    "placement handles availability zones",
-    "RetryFilter": "removed in Ussuri (21.0.0); alternates replaced it",
-}
+REMOVED_FILTERS = MappingProxyType(
+    {
+        "AvailabilityZoneFilter": "deprecated since Xena and gone in 2023.2 Bobcat (nova 28.0.0); "
+        "placement handles availability zones",
+        "RetryFilter": "removed in Ussuri (21.0.0); alternates replaced it",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -12,37 +12,40 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Optional
 
 from sriovctl.openstack.nova import PciRequest
 from sriovctl.openstack.nova.filters import filter_for_spec, filter_unrequested_pfs
 from sriovctl.twin.nova import ComputeNode
 
-FIXES = {
-    "compute-down": "fix the host's nova.conf (see the setup explanations) and restart "
-    "nova-compute",
-    "no-pools": "add a [pci] device_spec entry on the compute node that selects its VFs, "
-    'e.g. {"address": "<PF address>", "physical_network": "<physnet>"}, and restart '
-    "nova-compute",
-    "physnet": "tag the VFs with the network's physnet in [pci] device_spec "
-    '("physical_network": "<physnet>"), or create the network on a physnet the hosts offer',
-    "tunnelled": "SR-IOV needs a flat or vlan provider network; create the port on one "
-    "(vxlan/geneve ports can use VFs only with OVS hardware offload)",
-    "trusted": 'add "trusted": "true" to the device_spec entry of the VFs (and restart '
-    "nova-compute), or drop trusted from the port's binding profile",
-    "remote-managed": "a remote-managed port needs VFs tagged remote_managed in device_spec "
-    "(a SmartNIC/DPU); use vnic type direct for ordinary VFs",
-    "pf": "direct-physical takes a whole PF: list the PF's own address in device_spec (it "
-    "then also selects its VFs) and keep its VFs unused",
-    "only-pfs": "device_spec selects PFs only; a direct/macvtap port needs VFs: create VFs "
-    "(sriov_numvfs) and select them",
-    "exhausted": "free VFs (delete servers/ports holding them), widen [pci] device_spec to "
-    "more VFs, create more VFs, or add hosts",
-    "numa": "set the port's or flavor's PCI NUMA policy to preferred "
-    "(--numa-policy-preferred / hw:pci_numa_affinity_policy=preferred), or use VFs of a PF "
-    "on the guest's NUMA node",
-    "no-match": "compare the request spec with the pools in the evidence",
-}
+FIXES = MappingProxyType(
+    {
+        "compute-down": "fix the host's nova.conf (see the setup explanations) and restart "
+        "nova-compute",
+        "no-pools": "add a [pci] device_spec entry on the compute node that selects its VFs, "
+        'e.g. {"address": "<PF address>", "physical_network": "<physnet>"}, and restart '
+        "nova-compute",
+        "physnet": "tag the VFs with the network's physnet in [pci] device_spec "
+        '("physical_network": "<physnet>"), or create the network on a physnet the hosts offer',
+        "tunnelled": "SR-IOV needs a flat or vlan provider network; create the port on one "
+        "(vxlan/geneve ports can use VFs only with OVS hardware offload)",
+        "trusted": 'add "trusted": "true" to the device_spec entry of the VFs (and restart '
+        "nova-compute), or drop trusted from the port's binding profile",
+        "remote-managed": "a remote-managed port needs VFs tagged remote_managed in device_spec "
+        "(a SmartNIC/DPU); use vnic type direct for ordinary VFs",
+        "pf": "direct-physical takes a whole PF: list the PF's own address in device_spec (it "
+        "then also selects its VFs) and keep its VFs unused",
+        "only-pfs": "device_spec selects PFs only; a direct/macvtap port needs VFs: create VFs "
+        "(sriov_numvfs) and select them",
+        "exhausted": "free VFs (delete servers/ports holding them), widen [pci] device_spec to "
+        "more VFs, create more VFs, or add hosts",
+        "numa": "set the port's or flavor's PCI NUMA policy to preferred "
+        "(--numa-policy-preferred / hw:pci_numa_affinity_policy=preferred), or use VFs of a PF "
+        "on the guest's NUMA node",
+        "no-match": "compare the request spec with the pools in the evidence",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, Callable, Optional
 
 from sriovctl.twin import commands_neutron as cn
@@ -19,34 +20,36 @@ from sriovctl.twin.explanation import ApiError, Explanation
 from sriovctl.twin.scenario import Command, Scenario, Step, substitute
 
 Handler = Callable[[Cloud, Command, int], tuple[Any, list[Explanation]]]
-HANDLERS: Mapping[tuple[str, ...], Handler] = {
-    ("network", "agent", "list"): cn.agent_list,
-    ("network", "agent", "show"): cn.agent_show,
-    ("network", "agent", "set"): cn.agent_set,
-    ("network", "create"): cn.network_create,
-    ("network", "show"): cn.network_show,
-    ("network", "list"): cn.network_list,
-    ("network", "delete"): cn.network_delete,
-    ("subnet", "create"): cn.subnet_create,
-    ("subnet", "show"): cn.subnet_show,
-    ("subnet", "list"): cn.subnet_list,
-    ("subnet", "delete"): cn.subnet_delete,
-    ("port", "create"): cp.port_create,
-    ("port", "show"): cp.port_show,
-    ("port", "list"): cp.port_list,
-    ("port", "set"): cp.port_set,
-    ("port", "delete"): cp.port_delete,
-    ("flavor", "create"): cv.flavor_create,
-    ("flavor", "set"): cv.flavor_set,
-    ("flavor", "show"): cv.flavor_show,
-    ("flavor", "list"): cv.flavor_list,
-    ("server", "create"): cv.server_create,
-    ("server", "add", "port"): cv.server_add_port,
-    ("server", "remove", "port"): cv.server_remove_port,
-    ("server", "delete"): cv.server_delete,
-    ("server", "show"): cv.server_show,
-    ("server", "list"): cv.server_list,
-}
+HANDLERS: Mapping[tuple[str, ...], Handler] = MappingProxyType(
+    {
+        ("network", "agent", "list"): cn.agent_list,
+        ("network", "agent", "show"): cn.agent_show,
+        ("network", "agent", "set"): cn.agent_set,
+        ("network", "create"): cn.network_create,
+        ("network", "show"): cn.network_show,
+        ("network", "list"): cn.network_list,
+        ("network", "delete"): cn.network_delete,
+        ("subnet", "create"): cn.subnet_create,
+        ("subnet", "show"): cn.subnet_show,
+        ("subnet", "list"): cn.subnet_list,
+        ("subnet", "delete"): cn.subnet_delete,
+        ("port", "create"): cp.port_create,
+        ("port", "show"): cp.port_show,
+        ("port", "list"): cp.port_list,
+        ("port", "set"): cp.port_set,
+        ("port", "delete"): cp.port_delete,
+        ("flavor", "create"): cv.flavor_create,
+        ("flavor", "set"): cv.flavor_set,
+        ("flavor", "show"): cv.flavor_show,
+        ("flavor", "list"): cv.flavor_list,
+        ("server", "create"): cv.server_create,
+        ("server", "add", "port"): cv.server_add_port,
+        ("server", "remove", "port"): cv.server_remove_port,
+        ("server", "delete"): cv.server_delete,
+        ("server", "show"): cv.server_show,
+        ("server", "list"): cv.server_list,
+    }
+)
 
 
 @dataclass

@@ -8,6 +8,7 @@ cause, the evidence and the fix.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import Optional
 
 from sriovctl.openstack.neutron import Binding
@@ -50,29 +51,32 @@ def no_valid_host(
     )
 
 
-_BINDING_FIXES = {
-    "no_agent": "run neutron-sriov-nic-agent on {host} with [sriov_nic] physical_device_mappings "
-    "= {physnet}:<PF netdev>, and make its [DEFAULT] host equal nova-compute's host name",
-    "agent_dead": "restart it (systemctl restart neutron-sriov-nic-agent) and read its log; "
-    "`openstack network agent list --agent-type nic` must show it alive (:-))",
-    "physnet_not_mapped": "add {physnet}:<PF netdev> to [sriov_nic] physical_device_mappings in "
-    "sriov_agent.ini on {host} and restart neutron-sriov-nic-agent",
-    "segment_type_unsupported": "SR-IOV does not support vxlan (as the guide says): create the "
-    "SR-IOV network as a VLAN or flat provider network (--provider-network-type vlan "
-    "--provider-physical-network {physnet_hint} --provider-segment <id>)",
-    "vnic_type_prohibited": "remove {vnic} from [sriov_driver] vnic_type_prohibit_list in "
-    "ml2_conf.ini and restart neutron-server, or use another vnic type",
-    "vnic_type_unsupported": "sriovnicswitch binds direct, macvtap, direct-physical and "
-    "accelerator-direct; use --vnic-type direct",
-    "switchdev_direct": "this port is for OVS hardware offload; drop capabilities=switchdev "
-    "from the binding profile for a plain SR-IOV port",
-    "no_segment": "the port's fixed IPs are on subnets of another segment; create the port on "
-    "the segment the host is on",
-    "no_sriov_driver": "[ml2] mechanism_drivers = openvswitch,sriovnicswitch, then restart "
-    "neutron-server",
-    "no_driver": "no mechanism driver binds a {vnic} port here; add openvswitch (or the driver "
-    "for this vnic type) to [ml2] mechanism_drivers",
-}
+_BINDING_FIXES = MappingProxyType(
+    {
+        "no_agent": "run neutron-sriov-nic-agent on {host} with [sriov_nic] "
+        "physical_device_mappings = {physnet}:<PF netdev>, and make its [DEFAULT] host equal "
+        "nova-compute's host name",
+        "agent_dead": "restart it (systemctl restart neutron-sriov-nic-agent) and read its log; "
+        "`openstack network agent list --agent-type nic` must show it alive (:-))",
+        "physnet_not_mapped": "add {physnet}:<PF netdev> to [sriov_nic] physical_device_mappings "
+        "in sriov_agent.ini on {host} and restart neutron-sriov-nic-agent",
+        "segment_type_unsupported": "SR-IOV does not support vxlan (as the guide says): create the "
+        "SR-IOV network as a VLAN or flat provider network (--provider-network-type vlan "
+        "--provider-physical-network {physnet_hint} --provider-segment <id>)",
+        "vnic_type_prohibited": "remove {vnic} from [sriov_driver] vnic_type_prohibit_list in "
+        "ml2_conf.ini and restart neutron-server, or use another vnic type",
+        "vnic_type_unsupported": "sriovnicswitch binds direct, macvtap, direct-physical and "
+        "accelerator-direct; use --vnic-type direct",
+        "switchdev_direct": "this port is for OVS hardware offload; drop capabilities=switchdev "
+        "from the binding profile for a plain SR-IOV port",
+        "no_segment": "the port's fixed IPs are on subnets of another segment; create the port on "
+        "the segment the host is on",
+        "no_sriov_driver": "[ml2] mechanism_drivers = openvswitch,sriovnicswitch, then restart "
+        "neutron-server",
+        "no_driver": "no mechanism driver binds a {vnic} port here; add openvswitch (or the driver "
+        "for this vnic type) to [ml2] mechanism_drivers",
+    }
+)
 
 
 def binding_failed(

@@ -8,6 +8,7 @@ provider options gets the first ``project_network_types`` type that has room.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Optional
 
 from sriovctl.openstack.neutron import Segment
@@ -15,7 +16,7 @@ from sriovctl.twin.deployment import Ml2Settings
 from sriovctl.twin.explanation import ApiError, Explanation, bad_request, conflict
 
 TUNNEL_TYPES = ("vxlan", "gre", "geneve")
-MAX_TUNNEL_ID = {"vxlan": 2**24 - 1, "geneve": 2**24 - 1, "gre": 2**32 - 1}
+MAX_TUNNEL_ID = MappingProxyType({"vxlan": 2**24 - 1, "geneve": 2**24 - 1, "gre": 2**32 - 1})
 Used = set[tuple[str, Optional[str], Optional[int]]]
 
 

@@ -5,6 +5,7 @@ after a successful boot (no DHCP answer, VLAN not trunked, security groups ignor
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, Optional
 
 from sriovctl.openstack.neutron.pci_lib import link_state_for
@@ -12,19 +13,21 @@ from sriovctl.twin.cloud import Cloud, Server
 from sriovctl.twin.explanation import Explanation
 from sriovctl.twin.neutron import Port
 
-LINK_STATES = {0: "auto", 1: "enable", 2: "disable"}
+LINK_STATES = MappingProxyType({0: "auto", 1: "enable", 2: "disable"})
 #: The Linux driver a guest binds to a VF (vendor:device), for the guide's in-guest check.
-GUEST_VF_DRIVERS = {
-    "8086:1520": "igbvf",  # I350 VF
-    "8086:10ca": "igbvf",  # 82576 VF
-    "8086:152f": "igbvf",
-    "8086:10ed": "ixgbevf",  # 82599 VF
-    "8086:1515": "ixgbevf",  # X540 VF
-    "8086:1565": "ixgbevf",  # X550 VF
-    "8086:154c": "iavf",  # XL710/X710 VF
-    "8086:1889": "iavf",  # E810 VF
-}
-GUEST_VENDOR_DRIVERS = {"15b3": "mlx5_core", "14e4": "bnxt_en", "1077": "qede"}
+GUEST_VF_DRIVERS = MappingProxyType(
+    {
+        "8086:1520": "igbvf",  # I350 VF
+        "8086:10ca": "igbvf",  # 82576 VF
+        "8086:152f": "igbvf",
+        "8086:10ed": "ixgbevf",  # 82599 VF
+        "8086:1515": "ixgbevf",  # X540 VF
+        "8086:1565": "ixgbevf",  # X550 VF
+        "8086:154c": "iavf",  # XL710/X710 VF
+        "8086:1889": "iavf",  # E810 VF
+    }
+)
+GUEST_VENDOR_DRIVERS = MappingProxyType({"15b3": "mlx5_core", "14e4": "bnxt_en", "1077": "qede"})
 #: PF drivers that refuse a VF link-state change; the agent logs it and carries on.
 NO_LINK_STATE = ("igb",)
 
