@@ -8,6 +8,7 @@ FAILS with the reason and the guest console's last lines: never a silent skip.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,16 +20,21 @@ PROBE = Path(__file__).with_name("guest_probe.py")
 
 
 class Boot:
-    def __init__(self, result: runner.RunResult):
+    """One boot's results, copied out of the run directory: runs/ keeps only the newest
+    runs, and other sessions' lab runs must not prune ours while the tests read them."""
+
+    def __init__(self, result: runner.RunResult, keep: Path):
+        shutil.copytree(result.run_dir, keep)
         self.result = result
-        self.facts = json.loads(result.file("facts.json").read_text())
+        self.dir = keep
+        self.facts = json.loads((keep / "facts.json").read_text())
 
     def file(self, name: str) -> Path:
-        return self.result.file(name)
+        return self.dir / name
 
 
 @pytest.fixture(scope="session")
-def lab_boot():
+def lab_boot(tmp_path_factory):
     """lab_boot(topology, kernel='6.1') -> Boot, each combination booted at most once."""
     booted: dict[tuple[str, str], Boot] = {}
     failed: dict[tuple[str, str], str] = {}
@@ -39,7 +45,9 @@ def lab_boot():
             pytest.fail(failed[key], pytrace=False)
         if key not in booted:
             try:
-                booted[key] = _boot(topology, kernel)
+                result = _boot(topology, kernel)
+                keep = tmp_path_factory.mktemp(f"lab-{topology}-{kernel}") / "run"
+                booted[key] = Boot(result, keep)
             except Exception as e:  # noqa: BLE001 - any reason the lab cannot start
                 detail = e.details() if isinstance(e, runner.LabFailed) else repr(e)
                 failed[key] = f"lab {topology}/{kernel} did not run: {detail}"
@@ -49,7 +57,7 @@ def lab_boot():
     return boot
 
 
-def _boot(topology: str, kernel: str) -> Boot:
+def _boot(topology: str, kernel: str) -> runner.RunResult:
     progress = Progress()
     # instant when the image is current (scripts/lab-prepare builds it ahead of the tests)
     image.build(kernel, progress=progress)
@@ -58,7 +66,7 @@ def _boot(topology: str, kernel: str) -> Boot:
                         timeout=600, progress=progress, stream=_Discard())
     if result.rc != 0 or not result.file("facts.json").exists():
         raise AssertionError(f"guest probe failed (exit {result.rc}):\n{result.output[-3000:]}")
-    return Boot(result)
+    return result
 
 
 class _Discard:

@@ -127,7 +127,7 @@ def _needs(facts: dict, *keys: str) -> None:
     ("no-iommu", {"iommu.firmware", "iommu.kernel"}),
     ("shared-group", {"vf.group-shared"}),
     ("shared-group-rootport", {"vf.group-shared"}),
-    ("iommu-off", {"iommu.kernel"}),  # the firmware does describe one
+    ("iommu-off", {"iommu.cmdline-off", "iommu.kernel"}),  # the firmware does describe one
 ])
 def test_check_verdict_follows_the_topology(lab_boot, topology, errors):
     facts = lab_boot(topology).facts
