@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+# pytest runs with --import-mode=importlib because test basenames repeat across folders
+# (tests/vfs/test_cli.py, tests/monitor/test_cli.py); helper modules beside the tests
+# (hostbuilder, fakes) are then found through these paths, as prepend mode would.
+for _dir in (Path(__file__).parent, *sorted(p for p in Path(__file__).parent.iterdir()
+                                            if p.is_dir() and not p.name.startswith(("_", ".")))):
+    sys.path.insert(0, str(_dir))
 
 from testdata import FIXTURES  # noqa: E402
 

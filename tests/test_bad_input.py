@@ -96,3 +96,14 @@ def test_random_corruption_never_raises(tmp_path):
                 f.write(bytes(rng.randrange(256) for _ in range(rng.randint(0, 40))))
         host = load_host(str(root))
         run_checks(host)
+
+
+@pytest.mark.parametrize("cut", [0.25, 0.5, 0.75, 0.95, 0.999])
+def test_truncated_at_any_point_is_refused(cli, tmp_path, cut):
+    good = tmp_path / "good.tar.gz"
+    guide_host(tmp_path / "g").tarball(good)
+    data = good.read_bytes()
+    bad = tmp_path / "cut.tar.gz"
+    bad.write_bytes(data[: int(len(data) * cut)])
+    code, _, err = cli("check", "--root", bad)
+    assert code == 2 and "truncated" in err and err.count("\n") == 1

@@ -218,7 +218,16 @@ def test_parse_rp_inventory_defaults(v):
 
 
 def test_every_kind_is_covered():
-    from test_neutron_vectors_agent import AGENT_KINDS  # noqa: PLC0415 - sibling test module
+    # The sibling test module by path: pytest runs with --import-mode=importlib (test
+    # basenames repeat across folders), so test modules are not importable by name.
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).with_name("test_neutron_vectors_agent.py")
+    spec = importlib.util.spec_from_file_location("_neutron_agent_vectors", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    AGENT_KINDS = module.AGENT_KINDS  # noqa: N806
 
     kinds = {v["kind"] for v in VECTORS}
     assert kinds <= SERVER_KINDS | AGENT_KINDS, sorted(kinds - SERVER_KINDS - AGENT_KINDS)

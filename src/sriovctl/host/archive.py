@@ -7,6 +7,10 @@ refused.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
 import os
 import posixpath
 import tarfile
@@ -36,29 +40,47 @@ def read_snapshot(tarball: str) -> dict[str, tuple[str, object]]:
     """{"/sys/...": (kind, content)} for every member, each checked before it is kept."""
     entries: dict[str, tuple[str, object]] = {}
     try:
-        # One streaming pass: gzip cannot seek backwards cheaply.
-        with tarfile.open(tarball, "r|*") as tar:
+        data = _decompress(tarball)
+        # Decompressed in one go: gzip/xz/bz2 then raise on a truncated file, where a
+        # streaming tar reader could stop at a block boundary and take half a host as whole.
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
             for m in tar:
                 check_member(tarball, m)
-                path = "/" + posixpath.normpath(m.name).lstrip("/")
-                if path == "/.":
-                    continue
-                if m.isdir():
-                    entries.setdefault(path, ("dir", None))
-                elif m.issym():
-                    entries[path] = ("link", m.linkname)
-                elif m.islnk():
-                    target = "/" + posixpath.normpath(m.linkname)
-                    entries[path] = entries.get(target, ("file", b""))
-                else:
-                    f = tar.extractfile(m)
-                    entries[path] = ("file", f.read(MAX_MEMBER) if f else b"")
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+                _keep(entries, tar, m)
+    except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as e:
         raise InputError(
             f"{tarball}: not a readable snapshot tarball, or truncated ({e})",
             fix="copy the snapshot again or recreate it with `sriovctl snapshot -o host.tar.gz`",
         ) from None
     return entries
+
+
+def _decompress(tarball: str) -> bytes:
+    with open(tarball, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        return gzip.decompress(raw)
+    if raw[:6] == b"\xfd7zXZ\x00":
+        return lzma.decompress(raw)
+    if raw[:3] == b"BZh":
+        return bz2.decompress(raw)
+    return raw
+
+
+def _keep(entries: dict, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
+    path = "/" + posixpath.normpath(m.name).lstrip("/")
+    if path == "/.":
+        return
+    if m.isdir():
+        entries.setdefault(path, ("dir", None))
+    elif m.issym():
+        entries[path] = ("link", m.linkname)
+    elif m.islnk():
+        target = "/" + posixpath.normpath(m.linkname)
+        entries[path] = entries.get(target, ("file", b""))
+    else:
+        f = tar.extractfile(m)
+        entries[path] = ("file", f.read(MAX_MEMBER) if f else b"")
 
 
 def check_member(tarball: str, m: tarfile.TarInfo) -> None:
