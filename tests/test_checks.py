@@ -91,6 +91,7 @@ def test_check_cli_exit_codes_and_json(cli, guide, tmp_path):
     code, out, err = cli("check", "--root", guide, "-f", "json")
     doc = json.loads(out)
     assert code == 0 and doc["summary"]["ready"] is True and "ready" in err
+    assert doc["hostname"] == "compute-0"  # so a fleet report can pair it with its inventory
     for f in doc["findings"]:
         assert set(f) == {"id", "severity", "subject", "message", "evidence", "fix"}
     bad = shared_group_host(tmp_path / "bad").build()

@@ -44,7 +44,8 @@ def check(root, pfs, vfs, min_severity, long_, fmt, columns) -> int:
     summary = summarize(findings)
     rank = {"info": 0, "warning": 1, "error": 2}
     shown = [f for f in findings if rank[f.severity] >= rank[min_severity]]
-    doc = {"host": host.label, "summary": summary, "findings": [f.to_dict() for f in shown]}
+    doc = {"host": host.label, "hostname": host.hostname, "summary": summary,
+           "findings": [f.to_dict() for f in shown]}
     if columns or not emit_document(doc, fmt):
         rows = [{
             "Severity": f.severity, "ID": f.id, "Subject": f.subject, "Message": f.message,

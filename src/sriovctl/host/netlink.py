@@ -28,8 +28,8 @@ _STATS = {
 _LINK_STATES = {0: "auto", 1: "enable", 2: "disable"}
 
 
-def dump_links_live() -> list[dict]:
-    """One netlink dump of all links with their VF lists, as `ip -j -d link` would show."""
+def dump_link_messages() -> list:
+    """One RTM_GETLINK dump with RTEXT_FILTER_VF: every link's raw pyroute2 message."""
     from pyroute2 import IPRoute  # lazily: only live reads need netlink
 
     with IPRoute() as ipr:
@@ -37,7 +37,12 @@ def dump_links_live() -> list[dict]:
         if not msgs:  # pyroute2 < 0.9 (Debian 12's 0.7.2) takes ext_mask on a dump as a
             # client-side filter that matches nothing; match=None sends it to the kernel
             msgs = list(ipr.link("dump", ext_mask=RTEXT_FILTER_VF, match=None))
-        return [link_to_json(msg) for msg in msgs]
+        return msgs
+
+
+def dump_links_live() -> list[dict]:
+    """One netlink dump of all links with their VF lists, as `ip -j -d link` would show."""
+    return [link_to_json(msg) for msg in dump_link_messages()]
 
 
 def link_to_json(msg) -> dict:

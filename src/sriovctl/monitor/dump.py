@@ -12,7 +12,7 @@ Snapshots and test fixtures carry the same keys in `_netlink/links.json`.
 
 from __future__ import annotations
 
-from sriovctl.host.netlink import RTEXT_FILTER_VF, link_to_json, read_links
+from sriovctl.host.netlink import dump_link_messages, link_to_json, read_links
 from sriovctl.host.root import Root
 
 # IFLA_STATS64 fields -> the `ip -j -s link` keys
@@ -35,16 +35,7 @@ def read_dump(root: Root) -> list[dict]:
 
 
 def dump_live() -> list[dict]:
-    from pyroute2 import IPRoute  # lazily: `sriovctl --version` must not pay for it
-
-    with IPRoute() as ipr:
-        msgs = list(ipr.link("dump", ext_mask=RTEXT_FILTER_VF))
-        if not msgs:
-            # There is always `lo`, so nothing at all means pyroute2 < 0.8 (Debian bookworm's
-            # 0.7.2, the lab's guest), which takes ext_mask for a filter on the replies;
-            # match=None sends it to the kernel instead (as host.netlink.dump_links_live does)
-            msgs = list(ipr.link("dump", ext_mask=RTEXT_FILTER_VF, match=None))
-        return [monitor_link(m) for m in msgs]
+    return [monitor_link(m) for m in dump_link_messages()]
 
 
 def monitor_link(msg) -> dict:
