@@ -8,6 +8,7 @@ bound to a driver that leaves DMA to vfio (vfio-pci, pci-stub, pcieport for brid
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from sriovctl.checks.finding import Finding, Scope
 from sriovctl.checks.nics import pf_name
@@ -41,6 +42,52 @@ def check_vfs(host: Host, scope: Scope) -> list[Finding]:
     return out
 
 
+@dataclass(frozen=True)
+class GroupMember:
+    """Another device in a VF's IOMMU group, as far as viability cares."""
+
+    address: str
+    driver: str | None
+    is_bridge: bool
+
+
+def group_finding(
+    vf_address: str, group: int, members: tuple[str, ...], others: list[GroupMember],
+    extra_evidence: tuple[str, ...] = (),
+) -> Finding | None:
+    """The doctor's viability rule on plain data, shared by `check` and the twin.
+
+    None when the VF is alone in its group (or with devices unknown to us).
+    """
+    if not others:
+        return None
+    blockers = [m for m in others if m.driver not in HARMLESS_DRIVERS]
+    endpoints = [m for m in others if not m.is_bridge]
+    evidence = (f"{DEV}/{vf_address}/iommu_group -> {group}",
+                f"{GROUPS}/{group}/devices: {' '.join(members)}", *extra_evidence)
+    if not endpoints and not blockers:
+        return Finding(
+            "vf.group-bridge", "info", vf_address,
+            f"IOMMU group {group} of VF {vf_address} also holds bridges only "
+            f"({', '.join(m.address for m in others)}); still assignable", evidence,
+        )
+    listing = ", ".join(f"{m.address} ({m.driver or 'no driver'})" for m in others)
+    verdict = (
+        f'assigning it fails with "vfio {vf_address}: group {group} is not viable"'
+        if blockers else
+        "it is assignable only together with them, to the same guest"
+    )
+    return Finding(
+        "vf.group-shared", "error", vf_address,
+        f"VF {vf_address} shares IOMMU group {group} with {len(others)} other devices: "
+        f"{listing}; {verdict}",
+        evidence,
+        "move the NIC to a slot whose root port (and any PCIe switch above it) supports and "
+        "enables ACS, or update the BIOS/firmware; only then is each VF in its own group "
+        "(the pcie_acs_override kernel patch hides the problem without making it safe)",
+    )
+
+
 def check_group(host: Host, vf: PciDevice) -> Finding | None:
     group = vf.iommu_group
     if group is None:
@@ -50,36 +97,12 @@ def check_group(host: Host, vf: PciDevice) -> Finding | None:
             (f"{DEV}/{vf.address}/iommu_group: absent",),
             "check dmesg for DMAR/IOMMU errors about this device",
         )
-    others = [a for a in host.group_members(vf) if a != vf.address]
-    if not others:
-        return None
-    members = [host.devices.get(a) for a in others]
-    blockers = [m for m in members if m is not None and m.driver not in HARMLESS_DRIVERS]
-    endpoints = [m for m in members if m is not None and not m.is_bridge]
-    if not endpoints and not blockers:
-        return Finding(
-            "vf.group-bridge", "info", vf.address,
-            f"IOMMU group {group} of VF {vf.address} also holds bridges only "
-            f"({', '.join(others)}); still assignable",
-            (f"{GROUPS}/{group}/devices: {' '.join(host.group_members(vf))}",),
-        )
-    listing = ", ".join(f"{a} ({_driver(host, a)})" for a in others)
-    verdict = (
-        f'assigning it fails with "vfio {vf.address}: group {group} is not viable"'
-        if blockers else
-        "it is assignable only together with them, to the same guest"
-    )
-    return Finding(
-        "vf.group-shared", "error", vf.address,
-        f"VF {vf.address} shares IOMMU group {group} with {len(others)} other devices: "
-        f"{listing}; {verdict}",
-        (f"{DEV}/{vf.address}/iommu_group -> {group}",
-         f"{GROUPS}/{group}/devices: {' '.join(host.group_members(vf))}",
-         *acs_evidence(host, vf)),
-        "move the NIC to a slot whose root port (and any PCIe switch above it) supports and "
-        "enables ACS, or update the BIOS/firmware; only then is each VF in its own group "
-        "(the pcie_acs_override kernel patch hides the problem without making it safe)",
-    )
+    members = host.group_members(vf)
+    others = [
+        GroupMember(a, host.devices[a].driver, host.devices[a].is_bridge)
+        for a in members if a != vf.address and a in host.devices
+    ]
+    return group_finding(vf.address, group, members, others, tuple(acs_evidence(host, vf)))
 
 
 def _driver(host: Host, address: str) -> str:

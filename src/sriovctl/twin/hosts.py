@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from sriovctl.checks.finding import Finding
-from sriovctl.checks.isolation import HARMLESS_DRIVERS, check_group
+from sriovctl.checks.isolation import GroupMember, check_group, group_finding
 from sriovctl.errors import InputError
 from sriovctl.host.inventory import SCHEMA
 from sriovctl.openstack.nova.host import StaticHost
@@ -225,30 +225,15 @@ def _group_findings(inv: Mapping[str, Any], vfs: Mapping[str, VfFacts]) -> dict[
     groups = (inv.get("iommu") or {}).get("groups", {})
     out = {}
     for vf in vfs.values():
-        members = groups.get(str(vf.iommu_group), []) if vf.iommu_group is not None else []
-        others = [a for a in members if a != vf.address]
-        blockers = [a for a in others if devices.get(a, {}).get("driver") not in HARMLESS_DRIVERS]
-        endpoints = [
-            a for a in others if not str(devices.get(a, {}).get("class", "")).startswith("0604")
-        ]
-        if not others or (not blockers and not endpoints):
+        if vf.iommu_group is None:
             continue
-        listing = ", ".join(
-            f"{a} ({devices.get(a, {}).get('driver') or 'no driver'})" for a in others
-        )
-        verdict = (
-            f'assigning it fails with "vfio {vf.address}: group {vf.iommu_group} is not viable"'
-            if blockers
-            else "it is assignable only together with them, to the same guest"
-        )
-        out[vf.address] = Finding(
-            "vf.group-shared",
-            "error",
-            vf.address,
-            f"VF {vf.address} shares IOMMU group {vf.iommu_group} with {len(others)} other "
-            f"devices: {listing}; {verdict}",
-            (f"/sys/kernel/iommu_groups/{vf.iommu_group}/devices: {' '.join(members)}",),
-            "move the NIC to a slot whose root port (and any PCIe switch above it) supports "
-            "and enables ACS, or update the BIOS/firmware",
-        )
+        members = tuple(groups.get(str(vf.iommu_group), []))
+        others = [
+            GroupMember(a, devices.get(a, {}).get("driver"),
+                        str(devices.get(a, {}).get("class", "")).startswith("0604"))
+            for a in members if a != vf.address
+        ]
+        finding = group_finding(vf.address, vf.iommu_group, members, others)
+        if finding is not None and finding.id == "vf.group-shared":
+            out[vf.address] = finding
     return out
