@@ -11,6 +11,8 @@ hit all of them:
   netlink/vf     one IPRoute socket, one RTM_SETLINK per VF (7 messages): what sriovctl does
   ip/attr        one `ip link set PF vf N ATTR V` process per attribute (28): os-net-config
   ip/vf          one `ip link set PF vf N mac .. vlan .. spoofchk .. trust ..` per VF (7)
+  pyroute2/attr  IPRoute.link("set", vf={...}) per attribute (28): why sriovctl encodes the
+                 messages itself (sriovctl.changes.rtnl) instead
 Prints medians and the ratios; the target is ip/attr >= 10x netlink/attr.
 This is a benchmark, so it may spawn `ip`; product code never does.
 """
@@ -62,6 +64,15 @@ def netlink_vf(nl: IPRouteNetlink, pf: str, which: int) -> None:
         nl.set_vf(pf, vf, settings(vf, which))
 
 
+def pyroute2_attr(ipr, index: int, which: int) -> None:
+    for vf in range(VFS):
+        s = settings(vf, which)
+        ipr.link("set", index=index, vf={"vf": vf, "mac": s["mac"]})
+        ipr.link("set", index=index, vf={"vf": vf, "vlan": {"vlan": s["vlan"], "qos": 0}})
+        ipr.link("set", index=index, vf={"vf": vf, "spoofchk": int(s["spoofchk"])})
+        ipr.link("set", index=index, vf={"vf": vf, "trust": int(s["trust"])})
+
+
 def ip_attr(pf: str, which: int) -> None:
     for vf in range(VFS):
         s = settings(vf, which)
@@ -108,11 +119,16 @@ def main() -> int:
         return 2
     prepare(args.pf)
     nl = IPRouteNetlink()
+    from pyroute2 import IPRoute
+
+    ipr = IPRoute()
+    index = nl.index(args.pf)
     cases = {
         "netlink/attr": lambda w: netlink_attr(nl, args.pf, w),
         "netlink/vf": lambda w: netlink_vf(nl, args.pf, w),
         "ip/attr": lambda w: ip_attr(args.pf, w),
         "ip/vf": lambda w: ip_vf(args.pf, w),
+        "pyroute2/attr": lambda w: pyroute2_attr(ipr, index, w),
     }
     times: dict[str, list[float]] = {k: [] for k in cases}
     which = 0
@@ -124,6 +140,7 @@ def main() -> int:
             times[name].append(time.perf_counter() - t)
             check(nl, args.pf, which)  # outside the timing: every method really programs
     nl.close()
+    ipr.close()
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"{VFS} VFs x 4 attributes (mac, vlan, spoofchk, trust) on {args.pf}, "
           f"{args.rounds} interleaved rounds, kernel {os.uname().release}")
@@ -137,6 +154,9 @@ def main() -> int:
           "(os-net-config vs sriovctl as shipped)")
     print(f"ratio ip/vf   : netlink/vf   = {med['ip/vf'] / med['netlink/vf']:.1f}x "
           "(one process per VF vs one message per VF)")
+    print(f"ratio pyroute2/attr : netlink/attr = "
+          f"{med['pyroute2/attr'] / med['netlink/attr']:.1f}x (IPRoute.link('set') per "
+          "attribute vs the same bytes pre-encoded)")
     return 0
 
 

@@ -1,12 +1,13 @@
 """VF settings and FDB entries through one rtnetlink socket (pyroute2 IPRoute).
 
 This module is the one adapter between sriovctl's names (mac, vlan, qos, vlan_proto,
-spoofchk, trust, link_state, min_tx_rate, max_tx_rate) and pyroute2's vf dicts and NLAs;
-nothing above it sees pyroute2. Kernel answers (NetlinkError) come out as OSError with the
-errno, so callers explain them the same way as sysfs errors.
+spoofchk, trust, link_state, min_tx_rate, max_tx_rate) and netlink; nothing above it sees
+pyroute2. Kernel answers come out as OSError with the errno, so callers explain them the
+same way as sysfs errors.
 
-One socket for a whole command: opening a socket per attribute is a large part of what makes
-`ip link set` loops slow (see bench/bench_vf_netlink.py).
+Writes go through one socket for the whole command as pre-encoded RTM_NEWLINK messages
+(`sriovctl.changes.rtnl`: pyroute2's request pipeline costs more than spawning `ip`, see
+bench/bench_vf_netlink.py); reads and FDB use pyroute2's IPRoute, imported on first use.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from typing import Any, Optional, Protocol
 
 from sriovctl.host.model import VfSettings
 
-VLAN_PROTOS = {"802.1Q": 0x8100, "802.1ad": 0x88A8}
-LINK_STATES = {"auto": 0, "enable": 1, "disable": 2}
 RTEXT_FILTER_VF = 1
 NUD_STATES = {0x02: "reachable", 0x40: "noarp", 0x80: "permanent", 0x04: "stale"}
 NTF_FLAGS = {0x02: "self", 0x04: "master", 0x10: "extern_learn", 0x20: "offloaded"}
@@ -53,30 +52,6 @@ class VfNetlink(Protocol):
     def close(self) -> None: ...
 
 
-def vf_request(vf: int, settings: dict[str, Any]) -> dict[str, Any]:
-    """sriovctl's settings -> pyroute2's `vf=` dict (one IFLA_VF_INFO)."""
-    req: dict[str, Any] = {"vf": vf}
-    if settings.get("mac") is not None:
-        req["mac"] = settings["mac"]
-    if settings.get("vlan") is not None:
-        vlan = {"vlan": settings["vlan"], "qos": settings.get("qos") or 0}
-        proto = settings.get("vlan_proto") or "802.1Q"
-        if proto == "802.1Q":
-            req["vlan"] = vlan  # IFLA_VF_VLAN: what every driver understands
-        else:
-            req["vlan"] = [dict(vlan, proto=VLAN_PROTOS[proto])]  # IFLA_VF_VLAN_LIST
-    if settings.get("min_tx_rate") is not None or settings.get("max_tx_rate") is not None:
-        # IFLA_VF_RATE carries both: the caller passes the one it keeps unchanged too
-        req["rate"] = {"min_tx_rate": settings.get("min_tx_rate") or 0,
-                       "max_tx_rate": settings.get("max_tx_rate") or 0}
-    for key in ("spoofchk", "trust"):
-        if settings.get(key) is not None:
-            req[key] = 1 if settings[key] else 0
-    if settings.get("link_state") is not None:
-        req["link_state"] = LINK_STATES[settings["link_state"]]
-    return req
-
-
 def _os_error(e: Exception) -> OSError:
     code = getattr(e, "code", None)
     if isinstance(code, int) and code > 0:
@@ -89,6 +64,7 @@ class IPRouteNetlink:
 
     def __init__(self) -> None:
         self._ipr: Any = None
+        self._rtnl: Any = None
         self._index: dict[str, int] = {}
 
     def _sock(self) -> Any:
@@ -100,21 +76,22 @@ class IPRouteNetlink:
 
     def index(self, dev: str) -> int:
         if dev not in self._index:
-            found = self._sock().link_lookup(ifname=dev)
-            if not found:
+            import socket
+
+            try:
+                self._index[dev] = socket.if_nametoindex(dev)
+            except OSError:
                 import errno
 
-                raise OSError(errno.ENODEV, f"no network interface {dev!r}")
-            self._index[dev] = found[0]
+                raise OSError(errno.ENODEV, f"no network interface {dev!r}") from None
         return self._index[dev]
 
     def set_vf(self, pf: str, vf: int, settings: dict[str, Any]) -> None:
-        from pyroute2.netlink.exceptions import NetlinkError
+        if self._rtnl is None:
+            from sriovctl.changes.rtnl import RtnlSocket
 
-        try:
-            self._sock().link("set", index=self.index(pf), vf=vf_request(vf, settings))
-        except NetlinkError as e:
-            raise _os_error(e) from None
+            self._rtnl = RtnlSocket()
+        self._rtnl.set_vf(self.index(pf), vf, settings)
 
     def vfs(self, pf: str) -> list[VfSettings]:
         from pyroute2.netlink.exceptions import NetlinkError
@@ -168,6 +145,9 @@ class IPRouteNetlink:
         if self._ipr is not None:
             self._ipr.close()
             self._ipr = None
+        if self._rtnl is not None:
+            self._rtnl.close()
+            self._rtnl = None
 
 
 def _bits(value: int, names: dict[int, str]) -> tuple[str, ...]:
