@@ -96,6 +96,15 @@ class IniText:
         sec = normalize_section(section)
         return [a for a in self._scan()[0] if a.section == sec and a.key == option]
 
+    def values(self, section: str, option: str) -> list[str]:
+        """Every value of the option, in file order (a MultiStrOpt keeps them all)."""
+        return [a.value for a in self.find(section, option)]
+
+    def get(self, section: str, option: str) -> Optional[str]:
+        """The value oslo.config uses for a single-valued option: the last one."""
+        found = self.values(section, option)
+        return found[-1] if found else None
+
     # -- writing ------------------------------------------------------------------
     def replace(self, a: _Assignment, value: str, key: Optional[str] = None) -> None:
         first = self.lines[a.start]
@@ -107,6 +116,21 @@ class IniText:
 
     def delete(self, a: _Assignment) -> None:
         del self.lines[a.start:a.end]
+
+    def set_all(self, section: str, option: str, values: list[str]) -> None:
+        """Make the option occur exactly with `values` (one line each) where it first was,
+        or at the end of its section when it was not set."""
+        mine = self.find(section, option)
+        if not mine:
+            self.add(section, option, values)
+            return
+        at = mine[0].start
+        for a in reversed(mine):
+            self.delete(a)
+        self.lines[at:at] = [f"{option} = {v}\n" for v in values]
+
+    def set(self, section: str, option: str, value: str) -> None:
+        self.set_all(section, option, [value])
 
     def add(self, section: str, option: str, values: list[str]) -> None:
         new = [f"{option} = {v}\n" for v in values]

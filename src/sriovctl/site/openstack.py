@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from sriovctl.errors import InputError
+from sriovctl.openstack.edit import IniText
 from sriovctl.site.claims import PfClaim
-from sriovctl.site.inifile import IniText
 from sriovctl.site.model import Site
 
 # nova's default enabled_filters; AvailabilityZoneFilter left the defaults when placement
