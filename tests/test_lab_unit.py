@@ -54,7 +54,7 @@ def test_shell_mode_puts_the_console_on_the_terminal():
 def test_cmdline_turns_the_iommu_on_by_default_and_boots_the_lab_init():
     cmdline = argv_for("default")[-1]
     for word in ("root=/dev/vda", "console=ttyS0", "intel_iommu=on", "iommu=pt",
-                 "init=/sbin/sriovctl-lab-init", "lab.mode=run", "panic=-1"):
+                 "init=/sbin/sriovctl-lab-init", "lab.mode=run", "panic=-1", "no_timer_check"):
         assert word in cmdline.split()
 
 

@@ -106,7 +106,7 @@ def rootfs_key(kernel: str) -> str:
 
 
 def image_key(kernel: str) -> str:
-    h = hashlib.sha256(rootfs_key(kernel).encode())
+    h = hashlib.sha256(f"{rootfs_key(kernel)} {rootfs.STAGE2_VERSION}".encode())
     for name in ("lab-init.sh", "sriovctl-wrapper.sh"):
         h.update(rootfs.guest_file(name))
     h.update("\n".join(rootfs.PRUNE_MODULES).encode())
@@ -164,8 +164,8 @@ def _build_locked(image: Image, progress: Progress, force: bool) -> dict[str, fl
     t = time.monotonic()
     rootfs.configure(image.rootfs, progress, image.log)
     release, vmlinuz, initrd = rootfs.kernel_files(image.rootfs)
-    shutil.copyfile(vmlinuz, image.vmlinuz)
-    shutil.copyfile(initrd, image.initrd)
+    _install(vmlinuz, image.vmlinuz)
+    _install(initrd, image.initrd)
     compression = vmlinux.extract(image.vmlinuz, image.vmlinux)
     if compression is None:  # still bootable, just ~6 s slower
         image.vmlinux.unlink(missing_ok=True)
@@ -188,6 +188,13 @@ def _build_locked(image: Image, progress: Progress, force: bool) -> dict[str, fl
     }
     image.manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     return steps
+
+
+def _install(source: Path, target: Path) -> None:
+    """Copy, then rename: a lab booting meanwhile keeps reading the complete old file."""
+    tmp = target.with_name(target.name + ".new")
+    shutil.copyfile(source, tmp)
+    tmp.replace(target)
 
 
 def _disk_size_mib(tree: Path) -> int:

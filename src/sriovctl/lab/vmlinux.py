@@ -26,7 +26,7 @@ def extract(vmlinuz: Path, vmlinux: Path) -> Optional[str]:
         while start >= 0:
             payload = _decompress(kind, data[start:])
             if payload and payload[:4] == ELF_MAGIC:
-                tmp = vmlinux.with_suffix(".tmp")
+                tmp = vmlinux.with_name(vmlinux.name + ".new")
                 tmp.write_bytes(payload)
                 tmp.replace(vmlinux)
                 return kind
