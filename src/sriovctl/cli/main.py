@@ -28,6 +28,7 @@ COMMANDS = {
     "apply": "sriovctl.cli.site_cmd:apply",
     "simulate": "sriovctl.cli.simulate_cmd:simulate",
     "explain": "sriovctl.cli.explain_cmd:explain",
+    "verify": "sriovctl.cli.verify_cmd:verify",
 }
 
 HELP = {
@@ -46,6 +47,7 @@ HELP = {
     "apply": "Make this host match a site spec; verify by reading back, roll back on failure.",
     "simulate": "Run `openstack` steps against nova/neutron modelled on your configs and hosts.",
     "explain": "Explain an SR-IOV error message: cause, evidence from the host, fix.",
+    "verify": "Smoke-test SR-IOV on a live cloud (agents, network, bound ports); cleans up.",
 }
 
 
