@@ -84,7 +84,9 @@ def check_pf(host: Host, pf: PciDevice) -> list[Finding]:
         out.append(Finding(
             "pf.no-vfs", "warning", pf.address,
             f"{name} has no VFs yet (up to {s.totalvfs} possible)", ev,
-            f"echo {s.totalvfs} > {base}/sriov_numvfs   # and persist it across reboots",
+            f"sriovctl vfs set {pf.netdevs[0] if pf.netdevs else pf.address} {s.totalvfs} && "
+            "sriovctl vfs persist   # or by hand: "
+            f"echo {s.totalvfs} > {base}/sriov_numvfs, which does not survive a reboot",
         ))
     else:
         out.append(Finding("pf.vfs", "info", pf.address,
