@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Optional
 
 import click
@@ -57,7 +58,7 @@ def vfs() -> None:
     """Create, resize, program and persist SR-IOV VFs safely."""
 
 
-@vfs.command("set", context_settings={"ignore_unknown_options": False})
+@vfs.command("set")
 @click.argument("pf")
 @click.argument("words", nargs=-1, required=True)
 @click.option("--force", is_flag=True, help="Resize even though VFs are in use.")
@@ -96,12 +97,12 @@ def set_cmd(pf: str, words: tuple[str, ...], force: bool, timeout: float,
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     env = _env(root, dry_run)
-    with env.lock() if not dry_run else _nothing():
+    with env.lock() if not dry_run else nullcontext():
         host = env.host()
         dev = find_pf(host, pf)
         plan = Plan(f"{pf_label(dev)}")
         states = []
-        current = dev.sriov.numvfs or 0 if dev.sriov else 0
+        current = (dev.sriov.numvfs or 0) if dev.sriov else 0
         if count is not None or autoprobe is not None:
             sub = plan_count(env, host, dev, current if count is None else count, force=force,
                              timeout=timeout, autoprobe=autoprobe)
@@ -120,14 +121,6 @@ def set_cmd(pf: str, words: tuple[str, ...], force: bool, timeout: float,
                 plan.add(step)
         plan.state = lambda: "; ".join(s() for s in states if s)
         return _run(env, plan, dry_run)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 SHOW_COLUMNS = ("VF", "Address", "Netdev", "Driver", "MAC", "VLAN", "QoS", "Proto",
@@ -208,7 +201,7 @@ def apply(state_path: str, only: Optional[str], wait_pf: float, force: bool, tim
     state = load_state(env.files, state_path)
     if wait_pf:
         _wait_for_pfs(env, state, only, wait_pf)
-    with env.lock() if not dry_run else _nothing():
+    with env.lock() if not dry_run else nullcontext():
         plan, skipped = plan_apply(env, state, env.host(), only, force, timeout)
         _run(env, plan, dry_run)
     for problem in skipped:
@@ -254,7 +247,7 @@ def persist(nm_unmanaged: bool, dry_run: bool, state_path: str, root: str) -> in
     from sriovctl.vfs.state import load_state, recorded
 
     env = _env(root, dry_run)
-    with env.lock() if not dry_run else _nothing():
+    with env.lock() if not dry_run else nullcontext():
         host = env.host()
         state = load_state(env.files, state_path)
         for dev in host.pfs():
@@ -290,6 +283,6 @@ def bind(vf: str, driver: str, force: bool, dry_run: bool, root: str) -> int:
     from sriovctl.vfs.binding import find_vf, plan_bind
 
     env = _env(root, dry_run)
-    with env.lock() if not dry_run else _nothing():
+    with env.lock() if not dry_run else nullcontext():
         host = env.host()
         return _run(env, plan_bind(env, host, find_vf(host, vf), driver, force), dry_run)
