@@ -293,3 +293,22 @@ def test_views_render_the_inventory_like_ip_link_and_lspci():
     ]
     assert views.lspci(inventory)[1] == (
         "0000:01:10.0 Ethernet controller: [8086:10ca]  (driver igbvf, VF 0 of 0000:01:00.0)")
+
+
+def test_a_soft_lockup_ends_the_run_early_with_that_reason(tmp_path):
+    console = tmp_path / "console.log"
+    lockup = "[ 56.3] watchdog: BUG: soft lockup - CPU#0 stuck for {}s! [(udev-worker):269]\n"
+    console.write_text("LAB: script begin uptime=15\n" + lockup.format(26))
+    seen = []
+    watcher = runner._ConsoleWatcher(console, 0.0, runner.Progress(quiet=True),
+                                     on_lockup=seen.append)
+    watcher._scan()
+    assert seen == []  # 26 s: might still recover
+    with open(console, "a") as f:
+        f.write(lockup.format(130))
+    watcher._scan()
+    assert len(seen) == 1
+    (tmp_path / "qemu-stderr.log").write_text("")
+    (tmp_path / "locked-up").write_text(seen[0])
+    assert "locked up ((udev-worker):269 stuck for 130 s)" in runner._failure(
+        tmp_path, 600).one_line()

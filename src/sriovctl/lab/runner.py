@@ -8,6 +8,7 @@ panic, a timeout during boot, ...).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Optional, Union
+from typing import IO, Callable, Optional, Union
 
 from sriovctl.errors import SriovctlError
 from sriovctl.lab import image as lab_image
@@ -25,6 +26,11 @@ from sriovctl.lab.progress import HEARTBEAT_S, Progress
 
 KEEP_RUNS = 20
 CONSOLE_TAIL = 25
+# A guest CPU stuck this long in the kernel does not come back in a lab run (seen once
+# under heavy host load: a udev worker spinning for 15 min until the timeout); give up
+# early with that reason instead of waiting out the whole timeout.
+LOCKUP_GIVE_UP_S = 120
+SOFT_LOCKUP = re.compile(r"soft lockup - CPU#\d+ stuck for (\d+)s! \[(.*)\]")
 
 
 class LabFailed(SriovctlError):
@@ -118,7 +124,8 @@ def _boot(spec: machine.MachineSpec, img: lab_image.Image, run_dir: Path, accel:
     with open(run_dir / "qemu-stderr.log", "wb") as err:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=err)
-    watcher = _ConsoleWatcher(run_dir / "console.log", started, progress)
+    watcher = _ConsoleWatcher(run_dir / "console.log", started, progress,
+                              on_lockup=lambda line: _give_up(proc, run_dir, line))
     watcher.start()
     timer = threading.Timer(timeout, _expire, args=(proc, run_dir))
     timer.start()
@@ -154,10 +161,19 @@ def _expire(proc: subprocess.Popen, run_dir: Path) -> None:
     proc.kill()
 
 
+def _give_up(proc: subprocess.Popen, run_dir: Path, line: str) -> None:
+    (run_dir / "locked-up").write_text(line + "\n")
+    proc.kill()
+
+
 def _failure(run_dir: Path, timeout: float) -> LabFailed:
     tail = console_tail(run_dir / "console.log")
     qemu_err = (run_dir / "qemu-stderr.log").read_text(errors="replace").strip().splitlines()
-    if (run_dir / "timed-out").exists():
+    if (run_dir / "locked-up").exists():
+        m = SOFT_LOCKUP.search(_read(run_dir / "locked-up"))
+        where = f" ({m.group(2)} stuck for {m.group(1)} s)" if m else ""
+        reason = f"the guest kernel locked up{where}; a busy host makes this likelier, rerun"
+    elif (run_dir / "timed-out").exists():
         reason = f"timed out after {timeout:.0f} s"
         if "LAB: script begin" in _read(run_dir / "console.log"):
             reason += " while the command was running"
@@ -189,8 +205,10 @@ def console_tail(path: Path, lines: int = CONSOLE_TAIL) -> list[str]:
 class _ConsoleWatcher:
     """Turns the guest's LAB: milestones on the console into progress lines."""
 
-    def __init__(self, path: Path, started: float, progress: Progress):
+    def __init__(self, path: Path, started: float, progress: Progress,
+                 on_lockup: Optional[Callable[[str], None]] = None):
         self.path, self.started, self.progress = path, started, progress
+        self.on_lockup = on_lockup
         self.script_at: Optional[float] = None
         self._offset = 0
         self._stop = threading.Event()
@@ -227,6 +245,10 @@ class _ConsoleWatcher:
             line = raw.strip()
             if self.progress.console:
                 self.progress.raw(f"console| {raw.rstrip()}")
+            lockup = SOFT_LOCKUP.search(line)
+            if lockup and int(lockup.group(1)) >= LOCKUP_GIVE_UP_S and self.on_lockup:
+                self.on_lockup(line)
+                self.on_lockup = None
             if not line.startswith("LAB: "):
                 continue
             now = time.monotonic() - self.started
