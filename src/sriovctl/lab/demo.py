@@ -88,9 +88,15 @@ def steps() -> list[Step]:
              ("sriovctl inspect -f json > /tmp/inventory.json",
               "python3 -m sriovctl.lab.views ip-link /tmp/inventory.json | grep -E '^ +vf 0 '"),
              needs="inspect"),
+        Step("The nova and neutron configuration for this host",
+             "Steps 2-5 of the guide, rendered from this host: nova-compute's device_spec "
+             "selecting the PF's VFs for physnet sriovnet1, PciPassthroughFilter for the "
+             "scheduler, sriovnicswitch and VLAN ranges for neutron-server, the SR-IOV agent's "
+             "mapping.",
+             ("sriovctl openstack render --physnet sriovnet1=$PF",),
+             needs="openstack"),
         Step("What nova gives the VM for this port",
-             "The libvirt interface nova writes for a `direct` port on VF 0 (the nova.conf and "
-             "neutron agent rendering will join this step when those commands exist).",
+             "The libvirt interface nova writes for a `direct` port on VF 0.",
              (f"sriovctl openstack libvirt ${{PF}}v0 --vnic-type direct --mac {VF0_MAC} "
               f"--vlan {VF0_VLAN}",),
              needs="openstack"),
