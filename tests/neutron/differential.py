@@ -1,6 +1,7 @@
 """The differential matrix: one port binding case through real neutron, the twin and bind_port.
 
-Axes (see docs/readme/verify.md): vnic type × network variant × host agent × prohibit list.
+Axes (see the README, "Tests against real neutron"): vnic type × network variant × host
+agent × prohibit list.
 Network variants cover flat/vlan/vxlan, physnet mapped/unmapped, and subnet segments (a
 two-segment network whose subnets sit on one segment each). The prohibit-list axis needs a
 differently configured server: a second API process on the same database and broker, so

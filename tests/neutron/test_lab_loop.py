@@ -8,7 +8,7 @@ lab_side/drive.py then does what nova and libvirt do for a direct port and waits
 the real agent reports the VF up and neutron says ACTIVE.
 
 The lab runner has no option for an extra share or a guestfwd yet, so this test adds
-them to the QEMU command line it builds (see the note in docs/readme/verify.md).
+them to the QEMU command line it builds (see the README, "The whole loop ... in the lab").
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ libvirt-style device dicts (``address``, ``vendor_id``, ``product_id``,
 ``dev_type``, ``parent_addr``, ``numa_node``, ``capabilities`` …). What nova
 would read from sysfs is asked of a :class:`HostLookup` (default: an empty
 host). Behaviour, error classes and messages follow nova's own code; see
-docs/readme/nova-api.md.
+the README (section "nova's PCI rules as a library").
 
 Public API
 ----------
