@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Optional
+from typing import Optional
 
 from sriovctl.host.model import PciDevice
+from sriovctl.vfs.settings import VfConfig
 
 DEFAULT_FILES = MappingProxyType({
     "nova_conf": "/etc/nova/nova.conf",
@@ -89,21 +90,9 @@ class NicSelector:
         return " and ".join(parts)
 
 
-@dataclass(frozen=True)
-class VfSettings:
-    """Settings every VF of a group gets; None means "leave as the driver has it"."""
-
-    vlan: Optional[int] = None
-    qos: Optional[int] = None
-    vlan_proto: Optional[str] = None
-    spoofchk: Optional[bool] = None
-    trust: Optional[bool] = None
-    link_state: Optional[str] = None
-    min_tx_rate: Optional[int] = None
-    max_tx_rate: Optional[int] = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+# Settings every VF of a group gets are the VF lifecycle's own VfConfig (None = leave as
+# the driver has it); the schema keeps per-VF fields such as `mac` out of a group.
+VfSettings = VfConfig
 
 
 @dataclass(frozen=True)
