@@ -5,10 +5,8 @@ from __future__ import annotations
 import click
 
 from sriovctl.cli.common import load, root_option
-from sriovctl.cli.output import emit_document, emit_list, output_options
-
-COLUMNS = ("Severity", "ID", "Subject", "Message", "Evidence", "Fix")
-SHORT_COLUMNS = ("Severity", "ID", "Subject", "Message", "Fix")
+from sriovctl.cli.findings import at_least, emit_findings, long_option, min_severity_option
+from sriovctl.cli.output import emit_document, output_options
 
 
 @click.command("check")
@@ -16,9 +14,8 @@ SHORT_COLUMNS = ("Severity", "ID", "Subject", "Message", "Fix")
 @click.option("--pf", "pfs", multiple=True, metavar="NAME|ADDRESS",
               help="Only this PF (repeatable).")
 @click.option("--vf", "vfs", multiple=True, metavar="ADDRESS", help="Only this VF (repeatable).")
-@click.option("--min-severity", type=click.Choice(["info", "warning", "error"]), default="info",
-              show_default=True, help="Hide findings below this severity.")
-@click.option("--long", "long_", is_flag=True, help="Table output: add the Evidence column.")
+@min_severity_option
+@long_option
 @output_options()
 def check(root, pfs, vfs, min_severity, long_, fmt, columns) -> int:
     """Decide whether the host is ready for SR-IOV passthrough in OpenStack, and why not.
@@ -42,18 +39,11 @@ def check(root, pfs, vfs, min_severity, long_, fmt, columns) -> int:
         vf_addrs.add(addr)
     findings = run_checks(host, Scope(frozenset(pf_addrs), frozenset(vf_addrs)))
     summary = summarize(findings)
-    rank = {"info": 0, "warning": 1, "error": 2}
-    shown = [f for f in findings if rank[f.severity] >= rank[min_severity]]
+    shown = at_least(findings, min_severity)
     doc = {"host": host.label, "hostname": host.hostname, "summary": summary,
            "findings": [f.to_dict() for f in shown]}
     if columns or not emit_document(doc, fmt):
-        rows = [{
-            "Severity": f.severity, "ID": f.id, "Subject": f.subject, "Message": f.message,
-            "Evidence": list(f.evidence), "Fix": f.fix,
-        } for f in shown]
-        if not columns and fmt == "table" and not long_:
-            columns = SHORT_COLUMNS
-        emit_list(COLUMNS, rows, fmt, columns)
+        emit_findings(shown, fmt, columns, long_)
     verdict = "ready" if summary["ready"] else "NOT ready"
     click.echo(
         f"{host.label}: {verdict} for SR-IOV passthrough: {summary['error']} errors, "

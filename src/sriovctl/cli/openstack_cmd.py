@@ -9,12 +9,10 @@ from __future__ import annotations
 import click
 
 from sriovctl.cli.common import root_option
+from sriovctl.cli.findings import at_least, emit_findings, long_option, min_severity_option
 from sriovctl.cli.output import emit_document, emit_list, output_options
 
-FINDING_COLUMNS = ("Severity", "ID", "Subject", "Message", "Evidence", "Fix")
-SHORT_COLUMNS = ("Severity", "ID", "Subject", "Message", "Fix")
 MATCH_COLUMNS = ("Host", "Spec", "Physnet", "Devices", "Types")
-RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 @click.group("openstack")
@@ -38,9 +36,8 @@ def _release(name: str | None):
               "nova-scheduler, neutron, ml2, sriov_agent, ovs_agent, linuxbridge_agent.")
 @click.option("--release", metavar="NAME", help="OpenStack release (zed, 2023.1, antelope, …); "
               "default: the newest known.")
-@click.option("--min-severity", type=click.Choice(["info", "warning", "error"]), default="info",
-              show_default=True, help="Hide findings below this severity.")
-@click.option("--long", "long_", is_flag=True, help="Table output: add the Evidence column.")
+@min_severity_option
+@long_option
 @output_options()
 def lint(files, hosts, roles, release, min_severity, long_, fmt, columns) -> int:
     """Check nova.conf, ml2_conf.ini, sriov_agent.ini and the OVS agent's file together,
@@ -51,7 +48,7 @@ def lint(files, hosts, roles, release, min_severity, long_, fmt, columns) -> int
     from sriovctl.openstack.lint import parse_roles, run_lint
 
     report = run_lint(list(files), parse_roles(roles), list(hosts), _release(release))
-    shown = [f for f in report.findings if RANK[f.severity] >= RANK[min_severity]]
+    shown = at_least(report.findings, min_severity)
     doc = report.to_dict()
     doc["findings"] = [f.to_dict() for f in shown]
     if columns or not emit_document(doc, fmt):
@@ -61,14 +58,7 @@ def lint(files, hosts, roles, release, min_severity, long_, fmt, columns) -> int
                 "Physnet": m.entry.physnet, "Devices": [d["address"] for d in m.devices],
                 "Types": sorted({d["dev_type"] for d in m.devices}),
             } for m in report.matches], fmt)
-        rows = [{
-            "Severity": f.severity, "ID": f.id, "Subject": f.subject, "Message": f.message,
-            "Evidence": list(f.evidence), "Fix": f.fix,
-        } for f in shown]
-        if not columns and fmt == "table" and not long_:
-            columns = SHORT_COLUMNS
-        if rows or fmt != "table":
-            emit_list(FINDING_COLUMNS, rows, fmt, columns)
+        emit_findings(shown, fmt, columns, long_, skip_empty_table=True)
     s = report.summary
     click.echo(f"{len(report.files)} files, {len(report.hosts)} hosts: {s['error']} errors, "
                f"{s['warning']} warnings, {s['info']} notes", err=True)
