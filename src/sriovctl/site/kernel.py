@@ -13,7 +13,7 @@ import re
 import shlex
 from typing import Optional
 
-from sriovctl.changes.commands import RunCommand, quoted
+from sriovctl.changes.commands import quoted
 from sriovctl.changes.files import WriteFile
 from sriovctl.changes.step import Plan
 from sriovctl.errors import InputError
@@ -22,7 +22,9 @@ from sriovctl.host.model import Host
 from sriovctl.vfs.context import Env
 from sriovctl.vfs.kernel_args import (
     DEFAULT_GRUB,
-    GRUBBY,
+    find_grubby,
+    grubby_add_args,
+    grubby_cmdlines,
     plan_iommu,
     regenerate_command,
     satisfied,
@@ -76,17 +78,12 @@ def _plan_words(env: Env, host: Host, words: tuple[str, ...],
                 grub_text: Optional[str] = None) -> Plan:
     plan = Plan("kernel arguments")
     root = env.reader()
-    grubby = next((g for g in GRUBBY if root.exists(g)), None) if root.is_live else None
+    grubby = find_grubby(env) if root.is_live else None
     if grubby:
-        info = env.commands.run([grubby, "--info=ALL"], 30)
-        entries = re.findall(r'^args="?([^"\n]*)"?$', info.out, re.M)
+        entries = grubby_cmdlines(env, grubby)
         todo = [w for w in words if not all(has_word(c, w) for c in entries)]
         if todo:
-            plan.add(RunCommand(env.commands, [grubby, "--update-kernel=ALL",
-                                               f"--args={' '.join(todo)}"],
-                                why="every boot entry and new kernels",
-                                undo_argv=[grubby, "--update-kernel=ALL",
-                                           f"--remove-args={' '.join(todo)}"]))
+            plan.add(grubby_add_args(env, grubby, todo))
     else:
         old = env.files.read(DEFAULT_GRUB)
         missing = [w for w in words if not has_word(host.cmdline, w)]

@@ -93,6 +93,26 @@ class Bootloader:
     regenerate: Optional[list[str]] = None
 
 
+def find_grubby(env: Env) -> Optional[str]:
+    """grubby's path on this root, if it has one (RHEL and Fedora do)."""
+    root = env.reader()
+    return next((g for g in GRUBBY if root.exists(g)), None)
+
+
+def grubby_cmdlines(env: Env, grubby: str) -> list[str]:
+    """The configured command line of every boot entry, as grubby reports it."""
+    info = env.commands.run([grubby, "--info=ALL"], 30)
+    return re.findall(r'^args="?([^"\n]*)"?$', info.out, re.M)
+
+
+def grubby_add_args(env: Env, grubby: str, words: list[str]) -> RunCommand:
+    """One step adding `words` to every boot entry (and new kernels); undo removes them."""
+    return RunCommand(env.commands, [grubby, "--update-kernel=ALL", f"--args={' '.join(words)}"],
+                      why="every boot entry and new kernels",
+                      undo_argv=[grubby, "--update-kernel=ALL",
+                                 f"--remove-args={' '.join(words)}"])
+
+
 def plan_iommu(env: Env, vendor: str, running: Optional[str],
                use_grubby: Optional[bool] = None) -> Plan:
     root = env.reader()
@@ -101,17 +121,12 @@ def plan_iommu(env: Env, vendor: str, running: Optional[str],
     active = running is not None and satisfied(running, vendor)
     # grubby edits the machine it runs on: only for the live root
     use_grubby = root.is_live if use_grubby is None else use_grubby
-    grubby = next((g for g in GRUBBY if root.exists(g)), None) if use_grubby else None
+    grubby = find_grubby(env) if use_grubby else None
     if grubby:
-        info = env.commands.run([grubby, "--info=ALL"], 30)
-        current = re.findall(r'^args="?([^"\n]*)"?$', info.out, re.M)
+        current = grubby_cmdlines(env, grubby)
         todo = sorted({w for c in current for w in missing_words(c, vendor)})
         if todo:
-            plan.add(RunCommand(env.commands, [grubby, "--update-kernel=ALL",
-                                               f"--args={' '.join(todo)}"],
-                                why="every boot entry and new kernels",
-                                undo_argv=[grubby, "--update-kernel=ALL",
-                                           f"--remove-args={' '.join(todo)}"]))
+            plan.add(grubby_add_args(env, grubby, todo))
     else:
         entries = [f"{BLS_DIR}/{n}" for n in root.listdir(BLS_DIR) if n.endswith(".conf")]
         for path in entries + [KERNEL_CMDLINE]:
