@@ -72,6 +72,18 @@ def test_force_takes_the_vfs_anyway(lab):
     assert any("--force" in n for n in plan.notes)
 
 
+def test_a_failed_forced_resize_puts_vfio_vfs_back_on_vfio(lab):
+    """Re-creation binds every VF to igbvf: the undo of the 0 must rebind the DPDK VF."""
+    lab = lab(7)
+    bind_vfio(lab, "0000:01:10.2")
+    lab.kernel.fail[("sriov_numvfs", "3")] = errno.ENOMEM
+    with pytest.raises(ChangeFailed) as e:
+        run_set(lab, 3, force=True)
+    assert "now: enp1s0 has 7 VFs" in e.value.message
+    assert lab.kernel.driver_of("0000:01:10.2") == "vfio-pci"
+    assert lab.kernel.driver_of("0000:01:10.0") == "igbvf"
+
+
 def test_upper_devices_and_libvirt_domains_count_as_users(lab):
     lab = lab(7)
     net = lab.root / "sys/class/net/enp1s0v2"

@@ -115,3 +115,10 @@ class Rebind(Step):
         if isinstance(error, OSError):
             return bind_error(error, self.address, f"binding to {self.driver or 'default'}")
         return super().explain(error)
+
+
+def rebind_to(env: Env, address: str, driver: str, override: Optional[str]) -> None:
+    """Put a VF back on `driver` (with its old driver_override): the undo of a resize."""
+    if env.reader().link_name(f"/sys/bus/pci/devices/{address}/driver") == driver:
+        return
+    Rebind(env, address, driver, None, None)._move(override or driver, driver)

@@ -17,6 +17,7 @@ from sriovctl.changes.sysfs import SysfsWrite
 from sriovctl.changes.wait import wait_until
 from sriovctl.errors import ChangeFailed, InputError
 from sriovctl.host.model import Host, PciDevice, VfSettings
+from sriovctl.vfs.binding import rebind_to
 from sriovctl.vfs.capabilities import ZERO_MAC, caps_for
 from sriovctl.vfs.context import Env, pf_label, sysfs_dir
 from sriovctl.vfs.explain import numvfs_error
@@ -60,7 +61,7 @@ def plan_count(env: Env, host: Host, pf: PciDevice, want: int, *, force: bool = 
         if users:
             plan.notes.append("--force: taking VFs from " + "; ".join(str(u) for u in users))
         before = {s.index: s for s in host.vf_settings.get(name, ())}
-        plan.add(RemoveVfs(env, pf, current, before, timeout))
+        plan.add(RemoveVfs(env, pf, current, before, timeout, guest_drivers(host, pf)))
     if want:
         plan.add(SysfsWrite(
             env.sysfs, f"{base}/sriov_numvfs", str(want), f"{name}: sriov_numvfs -> {want}",
@@ -71,12 +72,26 @@ def plan_count(env: Env, host: Host, pf: PciDevice, want: int, *, force: bool = 
     return plan
 
 
+def guest_drivers(host: Host, pf: PciDevice) -> dict[str, tuple[str, Optional[str]]]:
+    """VF address -> (driver, driver_override) for VFs not on the PF's usual VF driver
+    (vfio-pci for a DPDK guest, pci-stub): re-creation binds every VF to the default one."""
+    default = caps_for(pf.driver).vf_driver
+    out = {}
+    for _, address in pf.virtfns:
+        vf = host.devices.get(address)
+        if vf is not None and vf.driver and vf.driver != default:
+            out[address] = (vf.driver, vf.driver_override)
+    return out
+
+
 class RemoveVfs(Step):
-    """sriov_numvfs -> 0 and wait until the VFs are gone; undo brings them back as they were."""
+    """sriov_numvfs -> 0 and wait until the VFs are gone; undo brings them back as they were:
+    the count, the settings, and the drivers of VFs that were on vfio-pci or the like."""
 
     def __init__(self, env: Env, pf: PciDevice, count: int, before: dict[int, VfSettings],
-                 timeout: float):
+                 timeout: float, drivers: Optional[dict[str, tuple[str, Optional[str]]]] = None):
         self.env, self.pf, self.count, self.before, self.timeout = env, pf, count, before, timeout
+        self.drivers = drivers or {}
         self.path = f"{sysfs_dir(pf)}/sriov_numvfs"
 
     def describe(self) -> str:
@@ -95,6 +110,8 @@ class RemoveVfs(Step):
         self.env.sysfs.write(self.path, str(self.count), self.timeout)
         wait_for_count(self.env, self.pf, self.count, self.timeout, netdevs=True)
         restore_settings(self.env, self.pf, self.before)
+        for address, (driver, override) in sorted(self.drivers.items()):
+            rebind_to(self.env, address, driver, override)  # VF addresses survive re-creation
 
     def explain(self, error: BaseException) -> tuple[str, Optional[str]]:
         if isinstance(error, OSError):
