@@ -58,6 +58,19 @@ def test_cmdline_turns_the_iommu_on_by_default_and_boots_the_lab_init():
         assert word in cmdline.split()
 
 
+def test_systemd_init_boots_systemd_and_marks_the_unit_that_runs_the_script():
+    spec = machine.MachineSpec(init="systemd")
+    words = machine.qemu_argv(spec, Path("/k/vmlinux"), Path("/k/initrd"), Path("/k/root.img"),
+                              Path("/run/x"))[-1].split()
+    assert "init=/lib/systemd/systemd" in words and "lab.init=systemd" in words
+    assert "init=/sbin/sriovctl-lab-init" not in words
+    unit = image.rootfs.guest_file("sriovctl-lab.service").decode()
+    assert "ConditionKernelCommandLine=lab.init=systemd" in unit  # inert under the lab init
+    assert "ExecStart=/sbin/sriovctl-lab-init" in unit
+    with pytest.raises(ValueError, match="unknown lab init"):
+        topology.kernel_cmdline(topology.get("default"), init="openrc")
+
+
 def test_no_iommu_has_neither_the_device_nor_the_kernel_args():
     argv = argv_for("no-iommu")
     assert not any(d.startswith("intel-iommu") for d in devices(argv))

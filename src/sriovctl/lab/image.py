@@ -107,7 +107,7 @@ def rootfs_key(kernel: str) -> str:
 
 def image_key(kernel: str) -> str:
     h = hashlib.sha256(f"{rootfs_key(kernel)} {rootfs.STAGE2_VERSION}".encode())
-    for name in ("lab-init.sh", "sriovctl-wrapper.sh"):
+    for name in rootfs.GUEST_FILES:
         h.update(rootfs.guest_file(name))
     h.update("\n".join(rootfs.PRUNE_MODULES).encode())
     return h.hexdigest()[:16]

@@ -25,6 +25,7 @@ class MachineSpec:
     cpus: int = 2
     append: str = ""  # extra kernel arguments
     source: Optional[Path] = None  # shared read-only at /mnt/src; None: no source share
+    init: str = "lab"  # or "systemd": a full boot with a real service manager (~20 s more)
 
     def nic_count(self) -> int:
         return self.nics if self.nics is not None else topo.get(self.topology).nics
@@ -86,7 +87,8 @@ def qemu_argv(spec: MachineSpec, kernel: Path, initrd: Path, disk: Path, run_dir
         argv += ["-virtfs",
                  f"local,path={spec.source},mount_tag=src,security_model=none,readonly=on,id=src"]
     argv += ["-kernel", str(kernel), "-initrd", str(initrd),
-             "-append", topo.kernel_cmdline(topology, mode=mode, extra=spec.append)]
+             "-append", topo.kernel_cmdline(topology, mode=mode, extra=spec.append,
+                                                   init=spec.init)]
     return argv
 
 

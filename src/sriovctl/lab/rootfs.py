@@ -26,9 +26,13 @@ BASE_PACKAGES = (
 # source tree, so these must import there)
 PYTHON_PACKAGES = (
     "python3-click", "python3-yaml", "python3-rich", "python3-pyroute2",
-    "python3-oslo.config", "python3-jsonschema",
+    "python3-oslo.config", "python3-jsonschema", "python3-prometheus-client",
+    # the fleet path on a real kernel: the collection run by Debian's ansible-core (2.14,
+    # the same minor RHEL 9 ships), while the host's tests use the newest from PyPI
+    "ansible-core",
 )
-PYTHON_IMPORTS = "import click, yaml, rich, pyroute2, oslo_config, jsonschema"
+PYTHON_IMPORTS = ("import click, yaml, rich, pyroute2, oslo_config, jsonschema, "
+                  "prometheus_client, ansible")
 # the initrd only has to mount an ext4 root on virtio-blk; ~6 MiB instead of ~40
 INITRAMFS_CONF = "MODULES=list\nCOMPRESS=zstd\n"
 INITRAMFS_MODULES = "virtio_pci\nvirtio_blk\next4\ncrc32c_generic\n"
@@ -79,6 +83,8 @@ INITRAMFS_UDEV = (
 STAGE2_VERSION = "2"  # bump when configure() changes what it produces
 INIT_PATH = "sbin/sriovctl-lab-init"
 WRAPPER_PATH = "usr/local/bin/sriovctl"
+UNIT_PATH = "etc/systemd/system/sriovctl-lab.service"
+GUEST_FILES = ("lab-init.sh", "sriovctl-wrapper.sh", "sriovctl-lab.service")
 
 
 def guest_file(name: str) -> bytes:
@@ -132,6 +138,12 @@ def configure(rootfs: Path, progress: Progress, log: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(guest_file(name))
         target.chmod(0o755)
+    unit = rootfs / UNIT_PATH
+    unit.write_bytes(guest_file("sriovctl-lab.service"))
+    wants = rootfs / "etc/systemd/system/multi-user.target.wants" / unit.name
+    wants.parent.mkdir(parents=True, exist_ok=True)
+    if not wants.is_symlink():
+        wants.symlink_to(f"/{UNIT_PATH}")
     _prune(rootfs)
     for kdir in sorted((rootfs / "usr/lib/modules").iterdir()):
         run_logged(["chroot", str(rootfs), "depmod", "-a", kdir.name],

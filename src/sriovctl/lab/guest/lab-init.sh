@@ -9,6 +9,10 @@
 # Channels: ttyS0 is the console (kernel messages and the "LAB:" milestones the host
 # reads for progress); ttyS1 carries only the script's output, streamed by the host.
 # The exit status is written to the share, so a lost line can never fake a result.
+#
+# Under a full systemd boot (lab.init=systemd) the same script runs as the unit
+# sriovctl-lab.service: systemd has mounted the pseudo filesystems and runs udev, so
+# those steps are skipped (mnt() skips what is mounted); the rest is the same.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 TERM=${TERM:-linux} SRIOVCTL_LAB=1 PYTHONDONTWRITEBYTECODE=1
 CONSOLE=/dev/ttyS0
@@ -20,6 +24,7 @@ power_off() {
   sync
   echo o > /proc/sysrq-trigger
   while :; do sleep 10; done  # PID 1 must never exit: that would be a panic
+  # (under systemd too: the power-off is sysrq's, immediate; the disk is snapshot=on)
 }
 
 mnt proc proc /proc; mnt sysfs sys /sys; mnt devtmpfs dev /dev
@@ -35,9 +40,11 @@ for word in $(cat /proc/cmdline); do
   case "$word" in lab.mode=*) MODE=${word#lab.mode=} ;; esac
 done
 
-/lib/systemd/systemd-udevd --daemon > /dev/null 2>&1
-udevadm trigger --action=add --type=subsystems
-udevadm trigger --action=add --type=devices
+if [ "$$" = 1 ]; then
+  /lib/systemd/systemd-udevd --daemon > /dev/null 2>&1
+  udevadm trigger --action=add --type=subsystems
+  udevadm trigger --action=add --type=devices
+fi
 udevadm settle --timeout=60
 
 modprobe 9pnet_virtio; modprobe 9p
