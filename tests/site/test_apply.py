@@ -138,9 +138,13 @@ def test_a_rollback_restarts_services_that_saw_the_new_files(host):
 
     host.env.commands.hooks["systemctl restart neutron-sriov-agent"] = fail
     before = snapshot(host)
-    with pytest.raises(ChangeFailed):
+    with pytest.raises(ChangeFailed) as e:
         apply_host(SITE, host.env)
     assert snapshot(host) == before
+    # it fails with the old files too: the operator is told the new ones are not the cause
+    assert "neutron-sriov-agent: does not start with the previous files either" in \
+        e.value.message
+    assert e.value.fix == "see why it did not start: journalctl -u neutron-sriov-agent -n 50"
     restarts = [" ".join(a) for a in host.env.commands.log if a[:2] == ["systemctl", "restart"]]
     # nova-compute read the new nova.conf: it is restarted again after the old one is back
     assert restarts == ["systemctl restart nova-compute", "systemctl restart neutron-sriov-agent",

@@ -52,9 +52,10 @@ class RunCommand(Step):
     """Run argv; undo runs `undo_argv` if given (e.g. grubby --remove-args)."""
 
     def __init__(self, commands: Commands, argv: list[str], why: str = "",
-                 undo_argv: Optional[list[str]] = None, timeout: float = 60.0):
+                 undo_argv: Optional[list[str]] = None, timeout: float = 60.0,
+                 fix: Optional[str] = None):
         self.commands, self.argv, self.why = commands, argv, why
-        self.undo_argv, self.timeout = undo_argv, timeout
+        self.undo_argv, self.timeout, self.fix = undo_argv, timeout, fix
         self.ran = False
 
     def describe(self) -> str:
@@ -64,7 +65,11 @@ class RunCommand(Step):
         self.ran = True
         done = self.commands.run(self.argv, self.timeout)
         if done.rc != 0:
-            raise ChangeFailed(f"{quoted(self.argv)} failed: {done.last_line()}")
+            raise ChangeFailed(f"{quoted(self.argv)} failed: {done.last_line()}", fix=self.fix)
+
+    def explain(self, error: BaseException) -> tuple[str, Optional[str]]:
+        message, _ = super().explain(error)
+        return message, self.fix
 
     def undo(self) -> None:
         if self.ran and self.undo_argv:

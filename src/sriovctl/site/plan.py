@@ -122,7 +122,8 @@ def plan_host(site: Site, env: Env, hostname: Optional[str] = None, force: bool 
             plan.problems.append(e.one_line())
     for service, why in _restarts(site, plan.roles, roles_changed, bool(resized)):
         plan.changes.append(Change("services", service, f"restart {service} ({why})", [
-            RunCommand(env.commands, ["systemctl", "restart", service], why=why)]))
+            RunCommand(env.commands, ["systemctl", "restart", service], why=why,
+                       fix=f"see why it did not start: journalctl -u {service} -n 50")]))
     return plan
 
 

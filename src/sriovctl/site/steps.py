@@ -118,9 +118,17 @@ class RestartAgain(Step):
         pass
 
     def undo(self) -> None:
+        failed = []
         for step in self.restarts:
             if step.ran:
-                step.apply()
+                try:
+                    step.apply()
+                except Exception:  # noqa: BLE001 - restart the others all the same
+                    failed.append(step.argv[-1])
+        if failed:
+            # the evidence an operator needs first: the old files do not start it either
+            raise ChangeFailed(f"{', '.join(failed)}: does not start with the previous files "
+                               "either, so the new ones are not the cause")
 
 
 def _span(indexes: list[int]) -> str:
