@@ -175,6 +175,23 @@ def test_kernel_arguments_go_to_grub_and_ask_for_a_reboot(tmp_path):
     assert again.reboot_required  # configured, not yet running
 
 
+@pytest.mark.parametrize("text, expect, replaced", [
+    # already configured in _DEFAULT (GRUB joins both): the file is left as it is
+    ('GRUB_CMDLINE_LINUX_DEFAULT="quiet pci=realloc"\n', None, []),
+    # an option of a comma list counts: pci=noaer,realloc has pci=realloc
+    ('GRUB_CMDLINE_LINUX="pci=noaer,realloc"\n', None, []),
+    # no GRUB_CMDLINE_LINUX line, no final newline: one line is appended
+    ('GRUB_DEFAULT=0', 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX="pci=realloc"\n', []),
+    # another value of the same key is replaced (and named), not doubled; the rest kept
+    ('GRUB_CMDLINE_LINUX="pci=noaer rd.lvm"\nGRUB_X=1\n',
+     'GRUB_CMDLINE_LINUX="rd.lvm pci=realloc"\nGRUB_X=1\n', [("pci=noaer", "pci=realloc")]),
+])
+def test_kernel_words_edit_grub_by_meaning(text, expect, replaced):
+    from sriovctl.site.kernel import _edit_grub
+
+    assert _edit_grub(text, ("pci=realloc",)) == (text if expect is None else expect, replaced)
+
+
 def test_a_snapshot_tarball_can_be_planned_not_applied(guide, tmp_path):
     tarball = guide_host(tmp_path / "t").tarball(tmp_path / "guide.tar.gz")
     env = site_env(str(tarball))

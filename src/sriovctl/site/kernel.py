@@ -9,8 +9,6 @@ the plan says "reboot needed" and never edits twice for an argument already conf
 
 from __future__ import annotations
 
-import re
-import shlex
 from typing import Optional
 
 from sriovctl.changes.commands import quoted
@@ -23,16 +21,15 @@ from sriovctl.vfs.context import Env
 from sriovctl.vfs.kernel_args import (
     DEFAULT_GRUB,
     find_grubby,
+    grub_vars,
     grubby_add_args,
     grubby_cmdlines,
     plan_iommu,
     regenerate_command,
     satisfied,
+    set_grub_var,
     vendor_of,
 )
-
-_GRUB_LINE = re.compile(r"^GRUB_CMDLINE_LINUX=(.*)$")
-_ANY_GRUB_LINE = re.compile(r"^GRUB_CMDLINE_LINUX(?:_DEFAULT)?=(.*)$")
 
 
 def has_word(cmdline: Optional[str], word: str) -> bool:
@@ -94,9 +91,12 @@ def _plan_words(env: Env, host: Host, words: tuple[str, ...],
                                  fix="add the arguments to the boot loader by hand")
             return plan
         text = grub_text if grub_text is not None else old.content.decode()
-        new = _edit_grub(text, words)
+        new, replaced = _edit_grub(text, words)
         if new != text:
             plan.add(WriteFile(env.files, DEFAULT_GRUB, new, old.mode, why="kernel arguments"))
+            plan.notes += [f"{DEFAULT_GRUB}: {old_word} is replaced by {word} (one value per "
+                           "key; write every option you want, e.g. pci=noaer,realloc)"
+                           for old_word, word in replaced]
             plan.notes.append("then regenerate the GRUB configuration: "
                               f"{quoted(regenerate_command(env))}")
     active = [w for w in words if has_word(host.cmdline, w)]
@@ -105,29 +105,21 @@ def _plan_words(env: Env, host: Host, words: tuple[str, ...],
     return plan
 
 
-def _edit_grub(text: str, words: tuple[str, ...]) -> str:
-    lines = text.splitlines(keepends=True)
-    index = next((i for i, line in enumerate(lines) if _GRUB_LINE.match(line.strip())), None)
-    try:
-        current = shlex.split(_GRUB_LINE.match(lines[index].strip()).group(1)) \
-            if index is not None else []
-    except ValueError:
-        raise InputError(f"{DEFAULT_GRUB}: cannot parse GRUB_CMDLINE_LINUX",
-                         fix="fix its quoting") from None
-    args = " ".join(current)
+def _edit_grub(text: str, words: tuple[str, ...]) -> tuple[str, list[tuple[str, str]]]:
+    """The file with `words` in GRUB_CMDLINE_LINUX, and the (old, new) words it replaced:
+    a different value of the same key gives way, and the plan says so."""
+    found = grub_vars(text)
+    current = found.get("GRUB_CMDLINE_LINUX", (None, ""))[1]
     # GRUB joins GRUB_CMDLINE_LINUX and _DEFAULT: a word in either is configured
-    both = " ".join(m.group(1).strip("\"'") for m in
-                    (_ANY_GRUB_LINE.match(line.strip()) for line in lines) if m)
+    both = " ".join(v for _, v in found.values())
+    args, replaced = current, []
     for word in words:
         if has_word(args, word) or has_word(both, word):
             continue
         key = word.partition("=")[0]
         kept = [w for w in args.split() if w.partition("=")[0] != key]
+        replaced += [(w, word) for w in args.split() if w not in kept]
         args = " ".join([*kept, word])
-    line = f'GRUB_CMDLINE_LINUX="{args}"\n'
-    if index is None:
-        return text + ("" if text.endswith("\n") or not text else "\n") + line
-    if " ".join(current) == args:
-        return text
-    lines[index] = line
-    return "".join(lines)
+    if args == current:
+        return text, []
+    return set_grub_var(text, found, "GRUB_CMDLINE_LINUX", args), replaced

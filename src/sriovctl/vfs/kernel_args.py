@@ -175,13 +175,11 @@ def _plan_file_edit(env: Env, plan: Plan, path: str, vendor: str) -> None:
 _GRUB_LINE = re.compile(r'^(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=(.*)$')
 
 
-def _plan_grub_edit(env: Env, plan: Plan, vendor: str, regenerate: bool) -> None:
-    old = env.files.read(DEFAULT_GRUB)
-    assert old is not None
-    text = old.content.decode()
-    lines = text.splitlines(keepends=True)
+def grub_vars(text: str) -> dict[str, tuple[int, str]]:
+    """GRUB_CMDLINE_LINUX and _DEFAULT in /etc/default/grub: name -> (line index, the words
+    as the shell reads them). GRUB joins both into every entry's command line."""
     found = {}
-    for i, line in enumerate(lines):
+    for i, line in enumerate(text.splitlines()):
         m = _GRUB_LINE.match(line.strip())
         if m:
             try:
@@ -190,6 +188,27 @@ def _plan_grub_edit(env: Env, plan: Plan, vendor: str, regenerate: bool) -> None
                 raise InputError(f"{DEFAULT_GRUB}: cannot parse {m.group(1)}",
                                  fix="fix its quoting") from None
             found[m.group(1)] = (i, " ".join(words))
+    return found
+
+
+def set_grub_var(text: str, found: dict[str, tuple[int, str]], key: str, value: str) -> str:
+    """The file with `key` set to `value`, in place, or appended when it has no such line."""
+    lines = text.splitlines(keepends=True)
+    line = f'{key}="{value}"\n'
+    if key in found:
+        lines[found[key][0]] = line
+    else:
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines.append(line)
+    return "".join(lines)
+
+
+def _plan_grub_edit(env: Env, plan: Plan, vendor: str, regenerate: bool) -> None:
+    old = env.files.read(DEFAULT_GRUB)
+    assert old is not None
+    text = old.content.decode()
+    found = grub_vars(text)
     combined = " ".join(v for _, v in found.values())
     if satisfied(combined, vendor):
         return
@@ -197,18 +216,13 @@ def _plan_grub_edit(env: Env, plan: Plan, vendor: str, regenerate: bool) -> None
     key = next((k for k, (_, v) in found.items() if _mentions_iommu(v)), None)
     key = key or ("GRUB_CMDLINE_LINUX_DEFAULT" if "GRUB_CMDLINE_LINUX_DEFAULT" in found
                   else "GRUB_CMDLINE_LINUX")
-    index, value = found.get(key, (None, ""))
+    value = found[key][1] if key in found else ""
     other = " ".join(v for k, (_, v) in found.items() if k != key)
     # edit by meaning of the whole line the kernel gets, but write only into `key`
     new_value = edit_cmdline(value, vendor) if not satisfied(f"{other} {value}", vendor) \
         else value
-    new_line = f'{key}="{new_value}"\n'
-    if index is None:
-        lines.append(new_line)
-    else:
-        lines[index] = new_line
-    plan.add(WriteFile(env.files, DEFAULT_GRUB, "".join(lines), old.mode,
-                       why="IOMMU arguments for GRUB"))
+    plan.add(WriteFile(env.files, DEFAULT_GRUB, set_grub_var(text, found, key, new_value),
+                       old.mode, why="IOMMU arguments for GRUB"))
     if regenerate:
         cmd = regenerate_command(env)
         plan.notes.append(f"then regenerate the GRUB configuration: {quoted(cmd)}")
