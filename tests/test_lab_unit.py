@@ -271,6 +271,21 @@ def test_cli_lists_topologies_and_refuses_a_run_without_a_command():
     assert main(["lab", "run"]) == 2
 
 
+def test_cli_run_systemd_boots_systemd(monkeypatch):
+    from sriovctl.cli.main import main
+
+    seen = {}
+
+    def fake_run(script, spec, **kw):
+        seen["spec"] = spec
+        return runner.RunResult(0, "", Path("/nonexistent"), 1.0, "tcg", 1.0)
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    assert main(["lab", "run", "--systemd", "--", "systemctl", "is-system-running"]) == 0
+    assert seen["spec"].init == "systemd"
+    assert main(["lab", "run", "--", "true"]) == 0 and seen["spec"].init == "lab"
+
+
 def test_cli_demo_list_needs_no_boot(capsys):
     from sriovctl.cli.main import main
 

@@ -34,11 +34,11 @@ def machine_options(fn):
     return fn
 
 
-def _spec(topology: str, nics: Optional[int], kernel: str, append: str):
+def _spec(topology: str, nics: Optional[int], kernel: str, append: str, init: str = "lab"):
     from sriovctl.lab.machine import MachineSpec, source_tree
 
     return MachineSpec(topology=topology, nics=nics, kernel=kernel, append=append,
-                       source=source_tree())
+                       source=source_tree(), init=init)
 
 
 @click.group("lab")
@@ -101,11 +101,13 @@ def topologies(fmt: str, columns: tuple) -> None:
               help="Copy what the command wrote in its working directory here.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--console", is_flag=True, help="Also show the guest's serial console (stderr).")
+@click.option("--systemd", is_flag=True,
+              help="Boot systemd (~7 s more) so COMMAND can use systemctl and real units.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def run(ctx: click.Context, topology: str, nics: Optional[int], kernel: str, append: str,
         accel: str, timeout: float, script_file: Optional[Path], out: Optional[Path],
-        quiet: bool, console: bool, command: tuple) -> None:
+        quiet: bool, console: bool, systemd: bool, command: tuple) -> None:
     """Boot the lab, run COMMAND as root in the guest, exit with its status.
 
     As with ssh, COMMAND's words are joined and run by bash in the guest, so
@@ -120,8 +122,10 @@ def run(ctx: click.Context, topology: str, nics: Optional[int], kernel: str, app
                          fix="e.g. sriovctl lab run -- sriovctl inspect")
     script = script_file.read_text() if script_file else " ".join(command) + "\n"
     try:
-        result = runner.run(script, _spec(topology, nics, kernel, append), timeout=timeout,
-                            accel=accel, progress=Progress(quiet=quiet, console=console))
+        result = runner.run(script, _spec(topology, nics, kernel, append,
+                                          "systemd" if systemd else "lab"),
+                            timeout=timeout, accel=accel,
+                            progress=Progress(quiet=quiet, console=console))
     except runner.LabFailed as failure:
         click.echo("\n".join(["--- guest console (last lines) ---", *failure.console_tail]),
                    err=True)
