@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from labboot import Discard
 
 from sriovctl.lab import image, machine, runner
 from sriovctl.lab.progress import Progress
@@ -63,17 +64,7 @@ def _boot(topology: str, kernel: str) -> runner.RunResult:
     image.build(kernel, progress=progress)
     spec = machine.MachineSpec(topology=topology, kernel=kernel, source=machine.source_tree())
     result = runner.run("python3 guest_probe.py\n", spec, files={"guest_probe.py": PROBE},
-                        timeout=600, progress=progress, stream=_Discard())
+                        timeout=600, progress=progress, stream=Discard())
     if result.rc != 0 or not result.file("facts.json").exists():
         raise AssertionError(f"guest probe failed (exit {result.rc}):\n{result.output[-3000:]}")
     return result
-
-
-class _Discard:
-    """The probe's output is in guest-output.txt; keep pytest's output readable."""
-
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def flush(self) -> None:
-        pass

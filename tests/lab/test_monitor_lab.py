@@ -19,10 +19,8 @@ import os
 from pathlib import Path
 
 import pytest
+from labboot import boot
 from prometheus_client.parser import text_string_to_metric_families
-
-from sriovctl.lab import image, machine, runner
-from sriovctl.lab.progress import Progress
 
 pytestmark = pytest.mark.lab
 
@@ -110,30 +108,11 @@ STATE = {"version": 1, "pfs": {PF_PCI: {"netdev": "enp1s0", "numvfs": 7,
 @pytest.fixture(scope="module")
 def run():
     """The one boot; fails (never skips) with the reason when the lab cannot run."""
-    progress = Progress()
-    try:
-        image.build("6.1", progress=progress)
-        spec = machine.MachineSpec(source=machine.source_tree())
-        result = runner.run(GUEST_SCRIPT, spec, timeout=900, progress=progress, files={
-            "monitor_guest.py": GUEST_PY.encode(), "domain.xml": DOMAIN_XML.encode(),
-            "vfs.json": json.dumps(STATE).encode(),
-            "sriov_agent.ini": b"[sriov_nic]\nphysical_device_mappings = physnet2:enp1s0\n"},
-            stream=_Discard())
-    except Exception as e:  # noqa: BLE001 - any reason the lab cannot start
-        detail = e.details() if isinstance(e, runner.LabFailed) else repr(e)
-        pytest.fail(f"lab did not run: {detail}", pytrace=False)
-    if result.rc != 0 or not result.file("after.prom").exists():
-        pytest.fail(f"guest script failed (exit {result.rc}):\n{result.output[-3000:]}\n"
-                    f"{_read(result.file('exporter.err'))[-2000:]}", pytrace=False)
-    return result
-
-
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def flush(self) -> None:
-        pass
+    return boot(GUEST_SCRIPT, {
+        "monitor_guest.py": GUEST_PY.encode(), "domain.xml": DOMAIN_XML.encode(),
+        "vfs.json": json.dumps(STATE).encode(),
+        "sriov_agent.ini": b"[sriov_nic]\nphysical_device_mappings = physnet2:enp1s0\n"},
+        "after.prom", extra_detail=lambda r: _read(r.file("exporter.err"))[-2000:])
 
 
 def _read(path: Path) -> str:

@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 import pytest
+from labboot import boot
 
-from sriovctl.lab import image, machine, runner
-from sriovctl.lab.progress import Progress
+from sriovctl.lab import machine, runner
 
 pytestmark = pytest.mark.lab
 
@@ -24,29 +24,11 @@ PF = "enp1s0"
 VF0_MAC = "fa:16:3e:fe:47:d2"
 
 
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
 def _boot(mode: str, files: dict, kernel: str = "6.1") -> tuple[dict, runner.RunResult]:
-    progress = Progress()
-    image.build(kernel, progress=progress)  # instant when scripts/lab-prepare built it
     spec = machine.MachineSpec(kernel=kernel, source=machine.source_tree())
-    try:
-        result = runner.run(f"python3 lab_guest.py {mode}\n", spec,
-                            files={"lab_guest.py": GUEST, **files}, timeout=1200,
-                            progress=progress, stream=_Discard())
-    except runner.LabFailed as e:
-        pytest.fail(f"lab did not run: {e.details()}", pytrace=False)
-    facts_file = result.file("vfs-facts.json")
-    if result.rc != 0 or not facts_file.exists():
-        pytest.fail(f"guest script failed (exit {result.rc}):\n{result.output[-3000:]}",
-                    pytrace=False)
-    return json.loads(facts_file.read_text()), result
+    result = boot(f"python3 lab_guest.py {mode}\n", {"lab_guest.py": GUEST, **files},
+                  "vfs-facts.json", spec, timeout=1200)
+    return json.loads(result.file("vfs-facts.json").read_text()), result
 
 
 @pytest.fixture(scope="module")

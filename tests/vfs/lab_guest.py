@@ -11,9 +11,7 @@ nothing: the host-side tests do.
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import io
 import json
 import os
 import shlex
@@ -23,7 +21,9 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, "/mnt/src/src")
+sys.path.insert(0, "/mnt/src/tests/lab")
+from guestlib import cli, sh  # noqa: E402 - from the source share
+
 PF = "enp1s0"
 DEV = f"/sys/class/net/{PF}/device"
 STATE = "/etc/sriovctl/vfs.json"
@@ -36,21 +36,6 @@ facts: dict = {}
 def save() -> None:
     with open("vfs-facts.json", "w") as f:
         json.dump(facts, f, indent=1)
-
-
-def cli(*args: str) -> dict:
-    from sriovctl.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    started = time.monotonic()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(list(args))
-    return {"rc": rc, "out": out.getvalue(), "err": err.getvalue(),
-            "seconds": round(time.monotonic() - started, 2)}
-
-
-def sh(*argv: str) -> str:
-    return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
 
 
 def numvfs() -> int:
