@@ -125,6 +125,18 @@ def test_source_tree_is_shared_read_only_and_the_run_dir_read_write():
     ]
 
 
+def test_extra_shares_are_read_only_and_forwards_go_on_the_first_nic():
+    spec = machine.MachineSpec(topology="two-nics", shares=(("neutron", Path("/srv/n")),),
+                               forwards=(("10.0.2.100:5672", "python3 relay.py 41000"),))
+    argv = machine.qemu_argv(spec, Path("/k/vmlinux"), Path("/k/initrd"), Path("/k/root.img"),
+                             Path("/run/x"))
+    assert "local,path=/srv/n,mount_tag=neutron,security_model=none,readonly=on,id=neutron" \
+        in argv
+    netdevs = [argv[i + 1] for i, a in enumerate(argv) if a == "-netdev"]
+    assert netdevs[0].endswith(",guestfwd=tcp:10.0.2.100:5672-cmd:python3 relay.py 41000")
+    assert "guestfwd" not in netdevs[1]
+
+
 def test_kvm_args_use_the_host_cpu():
     argv = argv_for("default", accel="kvm")
     assert argv[argv.index("-accel") + 1].startswith("kvm")

@@ -7,8 +7,8 @@ each connection relayed to the host's 127.0.0.1; the guest stays ``restrict=on``
 lab_side/drive.py then does what nova and libvirt do for a direct port and waits until
 the real agent reports the VF up and neutron says ACTIVE.
 
-The lab runner has no option for an extra share or a guestfwd yet, so this test adds
-them to the QEMU command line it builds (see the README, "The whole loop ... in the lab").
+The share and the forwards are MachineSpec's `shares` and `forwards` (see the README, "The
+whole loop ... in the lab").
 """
 
 from __future__ import annotations
@@ -29,34 +29,26 @@ def site_packages() -> Path:
     return next((VENV / "lib").glob("python3*/site-packages"))
 
 
-def with_loop_to_host(qemu_argv, amqp_port: int, api_port: int):
-    """qemu_argv plus the neutron share and two guestfwd rules on the first NIC."""
+def loop_to_host(amqp_port: int, api_port: int) -> dict:
+    """The neutron share and a guestfwd per service, relayed to the host's 127.0.0.1."""
     relay = HERE / "neutron_side" / "relay.py"
-
-    def argv(*args, **kwargs):
-        out = list(qemu_argv(*args, **kwargs))
-        i = out.index("-netdev")
-        for guest_port, host_port in ((5672, amqp_port), (9696, api_port)):
-            out[i + 1] += (f",guestfwd=tcp:{GUEST_ADDR}:{guest_port}"
-                           f"-cmd:{sys.executable} {relay} {host_port}")
-        out += ["-virtfs", f"local,path={site_packages()},mount_tag=neutron,"
-                "security_model=none,readonly=on,id=neutron"]
-        return out
-
-    return argv
+    return {"shares": (("neutron", site_packages()),),
+            "forwards": tuple((f"{GUEST_ADDR}:{guest_port}",
+                               f"{sys.executable} {relay} {host_port}")
+                              for guest_port, host_port in ((5672, amqp_port),
+                                                            (9696, api_port)))}
 
 
 @pytest.mark.lab
-def test_a_direct_port_goes_active_on_a_real_vf(neutron_stack, neutron_summary, monkeypatch):
+def test_a_direct_port_goes_active_on_a_real_vf(neutron_stack, neutron_summary):
     from sriovctl.lab import machine, runner
 
-    monkeypatch.setattr(machine, "qemu_argv", with_loop_to_host(
-        machine.qemu_argv, neutron_stack.amqp_port, neutron_stack.api_port))
     files = {name: HERE / "lab_side" / name for name in ("drive.py",)}
     script = (HERE / "lab_side" / "guest.sh").read_text()
     started = time.monotonic()
-    result = runner.run(script, machine.MachineSpec(memory_mib=2048), files=files,
-                        timeout=1500, accel="auto")
+    spec = machine.MachineSpec(memory_mib=2048, **loop_to_host(neutron_stack.amqp_port,
+                                                               neutron_stack.api_port))
+    result = runner.run(script, spec, files=files, timeout=1500, accel="auto")
     elapsed = time.monotonic() - started
     out = result.run_dir / "result.json"
     assert out.exists(), f"no result; guest output and agent.log in {result.run_dir}"

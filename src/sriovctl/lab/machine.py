@@ -25,7 +25,12 @@ class MachineSpec:
     cpus: int = 2
     append: str = ""  # extra kernel arguments
     source: Optional[Path] = None  # shared read-only at /mnt/src; None: no source share
-    init: str = "lab"  # or "systemd": a full boot with a real service manager (~20 s more)
+    init: str = "lab"  # or "systemd": a full boot with a real service manager (~7 s more)
+    # more read-only 9p shares: (mount tag, host directory); the script mounts them
+    shares: tuple[tuple[str, Path], ...] = ()
+    # guest TCP address -> host command on the first NIC's user network (QEMU guestfwd),
+    # e.g. ("10.0.2.100:5672", "python3 relay.py 5672"): the only way out of restrict=on
+    forwards: tuple[tuple[str, str], ...] = ()
 
     def nic_count(self) -> int:
         return self.nics if self.nics is not None else topo.get(self.topology).nics
@@ -81,11 +86,19 @@ def qemu_argv(spec: MachineSpec, kernel: Path, initrd: Path, disk: Path, run_dir
     # snapshot=on: the image is never written, so runs start clean and can run in parallel
     argv += ["-drive", f"file={disk},if=none,id=d0,format=raw,snapshot=on",
              "-device", "virtio-blk-pci,drive=d0"]
-    argv += topo.nic_args(topology, spec.nic_count())
+    nics = topo.nic_args(topology, spec.nic_count())
+    if spec.forwards:
+        first = nics.index("-netdev") + 1
+        nics[first] += "".join(f",guestfwd=tcp:{address}-cmd:{command}"
+                               for address, command in spec.forwards)
+    argv += nics
     argv += ["-virtfs", f"local,path={run_dir},mount_tag=lab,security_model=none,id=lab"]
     if spec.source is not None:
         argv += ["-virtfs",
                  f"local,path={spec.source},mount_tag=src,security_model=none,readonly=on,id=src"]
+    for tag, path in spec.shares:
+        argv += ["-virtfs",
+                 f"local,path={path},mount_tag={tag},security_model=none,readonly=on,id={tag}"]
     argv += ["-kernel", str(kernel), "-initrd", str(initrd),
              "-append", topo.kernel_cmdline(topology, mode=mode, extra=spec.append,
                                                    init=spec.init)]
