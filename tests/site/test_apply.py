@@ -124,6 +124,46 @@ def test_an_interrupt_rolls_back_and_says_so(host, at):
     assert snapshot(host) == before
 
 
+def full_state(h: Host) -> dict:
+    """Everything the spec governs: counts, each VF's settings and driver, the files."""
+    n = h.kernel.numvfs("enp1s0")
+    return {**snapshot(h), "vfs": [(h.vf(i), h.kernel.driver_of(VF[i])) for i in range(n)]}
+
+
+def test_an_interrupt_at_every_step_ends_as_before_or_as_specified_and_says_which(tmp_path):
+    """The issue's promise, step by step: SIGINT as step k starts, for every k."""
+    from sitehost import make_host
+
+    outcomes, k = [], 0
+    while True:
+        k += 1
+        h = make_host(tmp_path / f"k{k}")
+        before = full_state(h)
+
+        def say(line: str, h=h, k=k) -> None:
+            h.said.append(line)
+            if line.startswith(f"[{k}/"):
+                h.env.guard.interrupt("SIGINT")
+
+        h.env.say = say
+        try:
+            result = apply_host(SITE, h.env)
+        except Interrupted as e:
+            assert e.message.endswith("now: compute-0 is as it was before the apply"), \
+                (k, e.message)
+            assert full_state(h) == before, k
+            outcomes.append("before")
+            continue
+        assert result.changed
+        assert not plan_host(SITE, h.env).host_changes(), k  # as specified
+        outcomes.append("specified")
+        if not any(line.startswith(f"[{k}/") for line in h.said):
+            break  # k is past the last step: this apply ran uninterrupted
+    steps = len(outcomes) - 1
+    assert steps >= 10 and outcomes[:-2] == ["before"] * (steps - 1)
+    assert outcomes[-2:] == ["specified", "specified"]  # the last step's signal: kept
+
+
 def test_an_interrupt_during_the_last_step_keeps_the_finished_change(host):
     host.env.commands.hooks["systemctl restart neutron-sriov-agent"] = \
         lambda: host.env.guard.interrupt("SIGINT")
