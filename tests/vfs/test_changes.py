@@ -60,7 +60,15 @@ def test_an_undo_that_fails_is_reported_and_the_others_still_run():
     assert "rollback INCOMPLETE, could not undo: step 2 (busy)" in e.value.message
 
 
-def test_a_real_sigint_is_deferred_to_the_end_of_the_step_then_rolls_back():
+@pytest.fixture
+def sigint_delivered():
+    """SIGINT as in a terminal: a test run in a script's background job inherits it ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_a_real_sigint_is_deferred_to_the_end_of_the_step_then_rolls_back(sigint_delivered):
     log = []
     plan = recording_plan(log)
     first = plan.steps[0].do
@@ -191,3 +199,18 @@ def test_unit_and_udev_rendering_quote_what_needs_quoting():
         'ACTION=="add", RUN+="/bin/x"'
     with pytest.raises(ValueError):
         udev_rule([("KERNEL", "==", 'a"b')], [])
+
+
+def test_a_sigint_ignored_at_start_stays_ignored(sigint_delivered):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    log = []
+    plan = recording_plan(log)
+    first = plan.steps[0].do
+
+    def interrupted_apply():
+        first()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    plan.steps[0].do = interrupted_apply
+    execute(plan)  # runs to the end: nobody asked for this signal to reach us
+    assert log[-1] == "apply 3" and signal.getsignal(signal.SIGINT) is signal.SIG_IGN

@@ -55,7 +55,10 @@ class InterruptGuard:
         # worker) the guard still works for explicit `interrupt()` calls.
         if threading.current_thread() is threading.main_thread():
             for sig in self.SIGNALS:
-                self._previous[sig] = signal.signal(sig, self._handle)
+                # a signal ignored at start stays ignored (a background job of a script,
+                # nohup-style launchers): whoever started us chose not to deliver it
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
