@@ -67,6 +67,11 @@ def test_systemd_init_boots_systemd_and_marks_the_unit_that_runs_the_script():
     unit = image.rootfs.guest_file("sriovctl-lab.service").decode()
     assert "ConditionKernelCommandLine=lab.init=systemd" in unit  # inert under the lab init
     assert "ExecStart=/sbin/sriovctl-lab-init" in unit
+    assert "-no-reboot" in machine.qemu_argv(spec, Path("/k"), Path("/i"), Path("/d"),
+                                             Path("/r"))
+    rebooting = machine.MachineSpec(init="systemd", reboot=True)
+    assert "-no-reboot" not in machine.qemu_argv(rebooting, Path("/k"), Path("/i"),
+                                                 Path("/d"), Path("/r"))
     with pytest.raises(ValueError, match="unknown lab init"):
         topology.kernel_cmdline(topology.get("default"), init="openrc")
 

@@ -16,6 +16,9 @@ Order (each step starts from the state the previous one left):
   interrupted     the same resize with --force, SIGINT as the VFs are re-created
   restart_fault   a VLAN range change whose neutron-server restart fails: rolled back
   ansible_*       the collection's playbook under Debian's ansible-core: check, apply, again
+  reboot          `systemctl reboot` (same disk overlay); at boot sriovctl-vfs.service
+                  re-creates the VFs from the state file; then the unit's status, the
+                  host, and what a fresh plan still wants
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ UNITS = ("nova-compute", "neutron-sriov-agent", "neutron-server", "nova-schedule
 FILES = ("/etc/nova/nova.conf", "/etc/neutron/plugins/ml2/sriov_agent.ini",
          "/etc/neutron/plugins/ml2/ml2_conf.ini", "/etc/sriovctl/vfs.json")
 BLOCK_VFIO = "/etc/modprobe.d/lab-no-vfio.conf"
+REBOOTED = "rebooted"  # in the run directory (the lab share), so the second boot sees it
 SITE = """\
 version: 1
 openstack:
@@ -215,7 +219,39 @@ def playbook(*args: str) -> dict:
     return done
 
 
+def reboot() -> None:
+    """Mark the run, reboot, and wait to be killed: lab-init must not report a result."""
+    with open(REBOOTED, "w") as f:
+        f.write(sh("cat", "/proc/sys/kernel/random/boot_id"))
+    save()
+    subprocess.run(["systemctl", "reboot"], check=False)
+    time.sleep(3600)
+
+
+def after_reboot() -> None:
+    with open("site-facts.json") as f:
+        facts.update(json.load(f))
+    with open(REBOOTED) as f:
+        first_boot = f.read()
+    unit = "sriovctl-vfs.service"
+    step("reboot", lambda: {
+        "new_boot": sh("cat", "/proc/sys/kernel/random/boot_id") != first_boot,
+        "unit": dict(line.split("=", 1) for line in sh(
+            "systemctl", "show", "-p", "ActiveState", "-p", "Result", "-p", "ExecMainStatus",
+            unit).splitlines() if "=" in line),
+        "journal": sh("journalctl", "-b", "-u", unit, "--no-pager", "-o", "cat")[-3000:],
+        # the ordering the unit promises (Before=network-pre.target), as systemd ran it
+        "unit_done_us": sh("systemctl", "show", "-p", "ExecMainExitTimestampMonotonic",
+                           "--value", unit).strip(),
+        "network_pre_us": sh("systemctl", "show", "-p", "ActiveEnterTimestampMonotonic",
+                             "--value", "network-pre.target").strip(),
+        "plan": cli("plan", "-f", "site-ansible.yaml", "-f", "json")})
+
+
 def main() -> None:
+    if os.path.exists(REBOOTED):
+        after_reboot()
+        return
     facts["ansible_version"] = sh("ansible-playbook", "--version").splitlines()[:1]
     stand_in_units()
     facts["boot"] = view()
@@ -231,6 +267,7 @@ def main() -> None:
     step("ansible_check", lambda: playbook("--check", "--diff"))
     step("ansible_apply", lambda: playbook())
     step("ansible_again", lambda: playbook())
+    reboot()
 
 
 if __name__ == "__main__":

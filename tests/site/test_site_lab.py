@@ -26,7 +26,7 @@ RESTARTED = ("nova-compute", "neutron-sriov-agent", "neutron-server", "nova-sche
 @pytest.fixture(scope="module")
 def booted(tmp_path_factory) -> Path:
     """The run directory, copied: runs/ keeps only the newest runs."""
-    spec = machine.MachineSpec(init="systemd", source=machine.source_tree())
+    spec = machine.MachineSpec(init="systemd", reboot=True, source=machine.source_tree())
     result = boot("python3 lab_guest.py\n", {"lab_guest.py": GUEST}, "site-facts.json", spec,
                   timeout=2400)
     keep = tmp_path_factory.mktemp("site-lab") / "run"
@@ -177,3 +177,24 @@ def test_the_playbook_run_feeds_the_fleet_report(lab, booted, tmp_path, capsys):
     assert [h["name"] for h in report["hosts"]] == ["sriovlab"]
     physnet = next(p for p in report["physnets"] if p["physnet"] == "physnet1")
     assert (physnet["vfs"], physnet["guest_bound"], physnet["wanted"]) == (7, 2, 7)
+
+
+def test_after_a_reboot_the_vfs_come_back_before_the_network(lab):
+    """The persistence phase at a real boot under systemd: the PF's udev rule (at coldplug)
+    and sriovctl-vfs.service (before network-pre.target) share one lock; whichever runs
+    first re-creates the VFs, the other finds them done. Counts and settings come back;
+    vfio-pci binding does not (the state file has no driver yet), and a plan says so."""
+    fact = ok(lab, "reboot")
+    assert fact["new_boot"]
+    assert fact["unit"] == {"ActiveState": "active", "Result": "success",
+                            "ExecMainStatus": "0"}, fact["journal"]
+    # done before network-pre.target was reached: before the network and the agents
+    assert 0 < int(fact["unit_done_us"]) <= int(fact["network_pre_us"])
+    after, before = fact["after"], ok(lab, "ansible_apply")["after"]
+    assert after["numvfs"] == 7
+    assert [(v["spoofchk"], v["trust"]) for v in after["vfs"]] == \
+        [(v["spoofchk"], v["trust"]) for v in before["vfs"]]
+    assert [v["driver"] for v in after["vfs"]] == ["igbvf"] * 7
+    assert after["files"] == before["files"]
+    plan = json.loads(fact["plan"]["out"])
+    assert [(c["phase"], c["subject"]) for c in plan["changes"]] == [("driver", "enp1s0")]

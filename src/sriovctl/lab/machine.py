@@ -26,6 +26,9 @@ class MachineSpec:
     append: str = ""  # extra kernel arguments
     source: Optional[Path] = None  # shared read-only at /mnt/src; None: no source share
     init: str = "lab"  # or "systemd": a full boot with a real service manager (~7 s more)
+    # let the guest reboot (same disk overlay, so what it wrote survives): for tests of
+    # boot-time units; otherwise a reboot ends the run, as a panic does
+    reboot: bool = False
     # more read-only 9p shares: (mount tag, host directory); the script mounts them
     shares: tuple[tuple[str, Path], ...] = ()
     # guest TCP address -> host command on the first NIC's user network (QEMU guestfwd),
@@ -75,7 +78,9 @@ def qemu_argv(spec: MachineSpec, kernel: Path, initrd: Path, disk: Path, run_dir
     topology = topo.get(spec.topology)
     argv = [QEMU_BINARY, "-machine", "q35", *accel_args(accel),
             "-smp", str(spec.cpus), "-m", str(spec.memory_mib),
-            "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none"]
+            "-nodefaults", "-no-user-config", "-display", "none"]
+    if not spec.reboot:
+        argv.append("-no-reboot")
     if mode == "shell":
         argv += ["-serial", "mon:stdio"]
     else:

@@ -80,7 +80,13 @@ INITRAMFS_UDEV = (
     "usr/share/initramfs-tools/scripts/init-top/udev",
     "usr/share/initramfs-tools/scripts/init-bottom/udev",
 )
-STAGE2_VERSION = "2"  # bump when configure() changes what it produces
+STAGE2_VERSION = "3"  # bump when configure() changes what it produces
+# Under systemd, boot-time units (sriovctl-vfs.service) run /usr/local/bin/sriovctl before
+# the lab's unit mounts the shares: the source share mounts itself on first access. The
+# lab's own init ignores fstab and mounts it as before (an autofs point counts as mounted).
+FSTAB = ("/dev/vda / ext4 defaults 0 1\n"
+         "src /mnt/src 9p trans=virtio,version=9p2000.L,msize=262144,ro,nofail,"
+         "x-systemd.automount 0 0\n")
 INIT_PATH = "sbin/sriovctl-lab-init"
 WRAPPER_PATH = "usr/local/bin/sriovctl"
 UNIT_PATH = "etc/systemd/system/sriovctl-lab.service"
@@ -128,7 +134,7 @@ def configure(rootfs: Path, progress: Progress, log: Path) -> None:
     progress.say("configuring the guest root filesystem")
     (rootfs / "etc/hostname").write_text("sriovlab\n")
     (rootfs / "etc/hosts").write_text("127.0.0.1 localhost\n127.0.1.1 sriovlab\n")
-    (rootfs / "etc/fstab").write_text("/dev/vda / ext4 defaults 0 1\n")
+    (rootfs / "etc/fstab").write_text(FSTAB)
     for mountpoint in ("mnt/lab", "mnt/src"):
         (rootfs / mountpoint).mkdir(parents=True, exist_ok=True)
     subprocess.run(["chroot", str(rootfs), "passwd", "-d", "root"], capture_output=True,

@@ -53,7 +53,7 @@ share_present() { grep -qx "$1" /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag
 if share_present lab; then
   mount -t 9p -o "$P9" lab /mnt/lab || say "error: cannot mount the lab share"
 fi
-if share_present src; then
+if share_present src && ! mountpoint -q /mnt/src; then  # under systemd: fstab's automount
   mount -t 9p -o "$P9,ro" src /mnt/src || say "error: cannot mount the source share"
 fi
 say "udev settled"
