@@ -10,7 +10,7 @@ import json
 import pytest
 from sitehost import SPEC, VF, Host
 
-from sriovctl.changes.executor import Interrupted
+from sriovctl.changes.executor import Interrupted, execute
 from sriovctl.errors import ChangeFailed, InputError
 from sriovctl.openstack.nova import DeviceSpecList, StaticHost
 from sriovctl.site.apply import apply_host
@@ -50,6 +50,7 @@ def test_apply_makes_the_host_match_then_a_second_apply_changes_nothing(host):
     state = json.loads(host.file("/etc/sriovctl/vfs.json"))
     assert state["pfs"]["0000:01:00.0"]["numvfs"] == 6
     assert state["pfs"]["0000:01:00.0"]["vfs"]["0"] == {"spoofchk": False, "trust": True}
+    assert state["pfs"]["0000:01:00.0"]["vfio"] == [4]  # re-bound at boot, as the spec says
     agent = host.file("/etc/neutron/plugins/ml2/sriov_agent.ini")
     assert "physical_device_mappings = physnet9:enp7s0,physnet1:enp1s0" in agent
     assert f"exclude_devices = enp1s0:{VF[5]}" in agent
@@ -58,6 +59,19 @@ def test_apply_makes_the_host_match_then_a_second_apply_changes_nothing(host):
     again = apply_host(SITE, host.env)
     assert not again.changed
     assert again.message == "compute-0 already matches site.yaml: nothing changed"
+
+
+def test_what_the_boot_apply_restores_matches_the_site(host):
+    """A reboot, as far as the VFs go: they vanish; the state file brings them back."""
+    from sriovctl.vfs.drift import plan_apply
+    from sriovctl.vfs.state import load_state
+
+    apply_host(SITE, host.env)
+    host.kernel.write("/sys/bus/pci/devices/0000:01:00.0/sriov_numvfs", "0")
+    plan, skipped = plan_apply(host.env, load_state(host.env.files), host.env.host())
+    execute(plan, host.env.say, host.env.guard)
+    assert not skipped and host.kernel.driver_of(VF[4]) == "vfio-pci"
+    assert not plan_host(SITE, host.env).changes
 
 
 def test_nova_reads_the_device_spec_as_meant(host):

@@ -49,6 +49,7 @@ def test_state_round_trips():
     (b'{"version": 1, "pfs": {"0000:01:00.0": {"numvfs": "7"}}}', "whole number"),
     (b'{"version": 1, "pfs": {"0000:01:00.0": {"vfs": {"0": {"trust": "maybe"}}}}}',
      "on or off"),
+    (b'{"version": 1, "pfs": {"0000:01:00.0": {"vfio": ["5"]}}}', "list of VF indexes"),
 ])
 def test_a_corrupt_or_newer_state_file_is_refused_in_one_line(content, message):
     with pytest.raises(InputError) as e:
@@ -82,6 +83,27 @@ def test_drift_lists_each_difference_and_apply_changes_only_those(lab):
                                               "qos": 0, "vlan_proto": "802.1Q", "trust": True}
     plan, _ = plan_apply(lab.env, state, lab.host())
     assert not plan  # idempotent: a second apply changes nothing
+
+
+def test_vfio_vfs_come_back_on_vfio_after_the_vfs_are_recreated(lab):
+    """At boot re-creation puts every VF on igbvf: the recorded vfio-pci binding follows."""
+    lab = lab(0)
+    (lab.root / "sys/bus/pci/drivers/vfio-pci").mkdir(parents=True, exist_ok=True)
+    data = json.loads(json.dumps(STATE))
+    data["pfs"]["0000:01:00.0"]["vfio"] = [5, 6]
+    state = with_state(lab, data)
+    assert json.loads(state.to_json()) == data
+    assert [(d.vf, d.field, d.want) for d in drift(state, lab.host())][-2:] == [
+        (5, "driver", "vfio-pci"), (6, "driver", "vfio-pci")]
+    plan, _ = plan_apply(lab.env, state, lab.host())
+    assert plan.describe()[-1] == "enp1s0: bind VF 5-6 to vfio-pci"
+    execute(plan, lab.env.say, lab.env.guard)
+    assert [lab.kernel.driver_of(f"0000:01:11.{f}") for f in (2, 4)] == ["vfio-pci"] * 2
+    assert lab.kernel.driver_of("0000:01:10.0") == "igbvf"
+    assert drift(state, lab.host()) == [] and not plan_apply(lab.env, state, lab.host())[0]
+    # a smaller count forgets the vfio VFs that no longer exist
+    pf = find_pf(lab.host(), "enp1s0")
+    assert recorded(state, pf, numvfs=6).pfs[pf.address].vfio == (5,)
 
 
 def test_apply_skips_a_missing_or_swapped_pf_and_says_why(lab):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sriovctl.errors import InputError
 from sriovctl.host.model import Host, PciDevice
 from sriovctl.site.model import Group, Site
+from sriovctl.vfs.binding import span
 
 
 @dataclass(frozen=True)
@@ -99,15 +100,3 @@ def _inventory(pfs: list[PciDevice]) -> str:
     if not pfs:
         return "none with SR-IOV"
     return ", ".join(f"{_label(p)} [{p.vendor_device}]" for p in pfs)
-
-
-def span(indexes: list[int]) -> str:
-    """[0, 1, 2, 5] -> '0-2,5'"""
-    ordered, out, i = sorted(indexes), [], 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        out.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
-        i = j + 1
-    return ",".join(out)

@@ -25,7 +25,7 @@ from sriovctl.site.claims import PfClaim, claims_for
 from sriovctl.site.kernel import plan_kernel
 from sriovctl.site.model import Site
 from sriovctl.site.openstack import file_edits
-from sriovctl.site.steps import BindVfs, vfio_todo
+from sriovctl.vfs.binding import BindVfs, vfio_todo
 from sriovctl.vfs.context import Env
 
 PHASES = ("kernel-args", "vf-count", "vf-settings", "driver", "persistence",
@@ -186,8 +186,6 @@ def _plan_pf(plan: HostPlan, env: Env, host: Host, claim: PfClaim, force: bool,
                 return Plan("driver", [step])
 
             _phase(plan, "driver", claim.name, bind)
-        plan.notes.append(f"{claim.name}: vfio-pci binding is not re-applied at boot by the "
-                          "VF state file; VFs come back on their default driver after a reboot")
 
 
 def _persist(env: Env, host: Host, claims: list[PfClaim]) -> Plan:
@@ -203,7 +201,8 @@ def _persist(env: Env, host: Host, claims: list[PfClaim]) -> Plan:
             address=c.pf.address, netdev=c.pf.netdevs[0] if c.pf.netdevs else None,
             device=c.pf.vendor_device, numvfs=c.num_vfs,
             vfs={i: VfConfig(**g.vf.to_dict()) for i, g in sorted(c.vfs.items())
-                 if g.vf.to_dict()}))
+                 if g.vf.to_dict()},
+            vfio=tuple(i for i, g in sorted(c.vfs.items()) if g.driver == "vfio-pci")))
     return plan_persist(env, state, host)
 
 

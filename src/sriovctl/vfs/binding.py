@@ -122,3 +122,76 @@ def rebind_to(env: Env, address: str, driver: str, override: Optional[str]) -> N
     if env.reader().link_name(f"/sys/bus/pci/devices/{address}/driver") == driver:
         return
     Rebind(env, address, driver, None, None)._move(override or driver, driver)
+
+
+def vfio_todo(host: Host, pf: PciDevice, indexes: list[int]) -> list[int]:
+    """The VFs among `indexes` that are not on vfio-pci now."""
+    by_index = dict(pf.virtfns)
+    return [i for i in indexes
+            if (host.devices.get(by_index.get(i, "")) is None
+                or host.devices[by_index[i]].driver != VFIO)]
+
+
+class BindVfs(Step):
+    """Move VFs `indexes` of `pf` to vfio-pci, found by index when the step runs (a resize
+    earlier in the plan creates them); each move is the VF lifecycle's Rebind, and undo
+    moves them back, newest first."""
+
+    def __init__(self, env: Env, pf: PciDevice, indexes: list[int], force: bool = False):
+        self.env, self.pf, self.indexes, self.force = env, pf, indexes, force
+        self.name = pf.netdevs[0] if pf.netdevs else pf.address
+        self.moved: list[Step] = []
+
+    def describe(self) -> str:
+        return f"{self.name}: bind VF {span(self.indexes)} to {VFIO}"
+
+    def refuse_if_used(self, host: Host) -> None:
+        """Planning-time check on VFs that exist: rebinding a used VF takes it from its user."""
+        addresses = {a for i, a in self.pf.virtfns if i in self.indexes}
+        users = [u for u in vf_users(host, self.pf, self.env.reader())
+                 if u.address in addresses and not u.reason.startswith("bound to ")]
+        if users and not self.force:
+            raise ChangeFailed(f"refusing to rebind VFs of {self.name}: "
+                               + "; ".join(str(u) for u in users),
+                               fix="stop those users first, or pass --force")
+
+    def apply(self) -> None:
+        host = self.env.host()
+        pf = host.devices[self.pf.address]
+        if not self.env.reader().exists(f"/sys/bus/pci/drivers/{VFIO}"):
+            load = RunCommand(self.env.commands, ["modprobe", VFIO], why="load vfio-pci")
+            load.apply()
+        for index, address in pf.virtfns:
+            vf = host.devices.get(address)
+            if index not in self.indexes or vf is None or vf.driver == VFIO:
+                continue
+            step = Rebind(self.env, address, VFIO, vf.driver, vf.driver_override)
+            self.moved.append(step)
+            step.apply()
+
+    def verify(self) -> None:
+        host = self.env.host()
+        wrong = vfio_todo(host, host.devices[self.pf.address], self.indexes)
+        if wrong:
+            raise ChangeFailed(f"{self.name}: VF {span(wrong)} not on {VFIO} after binding")
+
+    def undo(self) -> None:
+        for step in reversed(self.moved):
+            step.undo()
+
+    def explain(self, error: BaseException) -> tuple[str, Optional[str]]:
+        if self.moved and isinstance(error, OSError):
+            return self.moved[-1].explain(error)
+        return super().explain(error)
+
+
+def span(indexes: list[int]) -> str:
+    """[0, 1, 2, 5] -> '0-2,5'"""
+    ordered, out, i = sorted(indexes), [], 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        out.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ",".join(out)

@@ -11,6 +11,7 @@ from typing import Any, Optional
 from sriovctl.changes.step import Plan
 from sriovctl.errors import InputError
 from sriovctl.host.model import Host, PciDevice
+from sriovctl.vfs.binding import VFIO, BindVfs, vfio_todo
 from sriovctl.vfs.context import Env
 from sriovctl.vfs.count import plan_count
 from sriovctl.vfs.program import plan_settings
@@ -71,6 +72,12 @@ def drift(state: State, host: Host, only: Optional[str] = None) -> list[Drift]:
             delta = differences(config, None if resized else have.get(index))
             for key, (w, h) in _fold_vlan(delta).items():
                 rows.append(Drift(address, name, index, key, w, None if resized else h))
+        drivers = dict(pf.virtfns)
+        for index in want.vfio:
+            vf = None if resized else host.devices.get(drivers.get(index, ""))
+            if vf is None or vf.driver != VFIO:
+                rows.append(Drift(address, name, index, "driver", VFIO,
+                                  vf.driver if vf else None))
     return rows
 
 
@@ -143,4 +150,9 @@ def _plan_pf(env: Env, host: Host, pf: PciDevice, want: PfState, force: bool,
             continue
         plan.extend(sub)
         plan.state = plan.state or sub.state
+    todo = list(want.vfio) if count is not None else vfio_todo(host, pf, list(want.vfio))
+    if todo:
+        bind = BindVfs(env, pf, todo, force=force)
+        bind.refuse_if_used(host)
+        plan.add(bind)
     return plan

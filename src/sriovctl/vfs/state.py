@@ -8,7 +8,11 @@ with the netdev name and vendor:device kept to recognise a swapped card:
      "pfs": {"0000:01:00.0": {"netdev": "enp1s0", "device": "8086:10c9", "numvfs": 7,
                               "drivers_autoprobe": true,
                               "vfs": {"0": {"mac": "fa:16:3e:fe:47:d2", "vlan": 1000,
-                                            "spoofchk": true, "trust": true}}}}}
+                                            "spoofchk": true, "trust": true}},
+                              "vfio": [5, 6]}}}
+
+"vfio" lists the VFs bound to vfio-pci (for DPDK guests): re-creation puts every VF on the
+PF's usual VF driver, so the binding must be re-applied at boot like the settings.
 
 A file that is corrupt, or written by a newer sriovctl, is refused with one line: guessing
 at it at boot could destroy VFs that guests use.
@@ -36,6 +40,7 @@ class PfState:
     numvfs: Optional[int] = None
     drivers_autoprobe: Optional[bool] = None
     vfs: dict[int, VfConfig] = field(default_factory=dict)
+    vfio: tuple[int, ...] = ()  # VF indexes bound to vfio-pci
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -44,6 +49,8 @@ class PfState:
                 out[key] = getattr(self, key)
         if self.vfs:
             out["vfs"] = {str(i): c.to_dict() for i, c in sorted(self.vfs.items()) if c}
+        if self.vfio:
+            out["vfio"] = sorted(self.vfio)
         return out
 
 
@@ -110,9 +117,14 @@ def _pf(address: str, data: Any, path: str) -> PfState:
     vfs = data.get("vfs", {})
     if not isinstance(vfs, dict) or not all(str(k).isdigit() for k in vfs):
         raise InputError(f"{where}: vfs must be an object keyed by VF index")
+    vfio = data.get("vfio", [])
+    if not isinstance(vfio, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in vfio):
+        raise InputError(f"{where}: vfio must be a list of VF indexes")
     return PfState(address=address, netdev=_str(data.get("netdev")),
                    device=_str(data.get("device")), numvfs=numvfs, drivers_autoprobe=autoprobe,
-                   vfs={int(i): from_dict(c, f"{where} VF {i}") for i, c in vfs.items()})
+                   vfs={int(i): from_dict(c, f"{where} VF {i}") for i, c in vfs.items()},
+                   vfio=tuple(sorted(set(vfio))))
 
 
 def _str(value: Any) -> Optional[str]:
@@ -142,9 +154,11 @@ def recorded(state: State, pf: Any, numvfs: Optional[int] = None,
     merged = dict(old.vfs)
     for index, config in (vfs or {}).items():
         merged[index] = merged.get(index, VfConfig()).merged(config)
+    vfio = old.vfio
     if count is not None:
         merged = {i: c for i, c in merged.items() if i < count}
+        vfio = tuple(i for i in vfio if i < count)
     return state.with_pf(replace(
         old, netdev=pf.netdevs[0] if pf.netdevs else old.netdev, device=pf.vendor_device,
-        numvfs=count, vfs=merged,
+        numvfs=count, vfs=merged, vfio=vfio,
         drivers_autoprobe=autoprobe if autoprobe is not None else old.drivers_autoprobe))
