@@ -102,7 +102,7 @@ def topologies(fmt: str, columns: tuple) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--console", is_flag=True, help="Also show the guest's serial console (stderr).")
 @click.option("--systemd", is_flag=True,
-              help="Boot systemd (~7 s more) so COMMAND can use systemctl and real units.")
+              help="Boot systemd (~6 s more) so COMMAND can use systemctl and real units.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def run(ctx: click.Context, topology: str, nics: Optional[int], kernel: str, append: str,

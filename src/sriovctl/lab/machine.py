@@ -25,7 +25,7 @@ class MachineSpec:
     cpus: int = 2
     append: str = ""  # extra kernel arguments
     source: Optional[Path] = None  # shared read-only at /mnt/src; None: no source share
-    init: str = "lab"  # or "systemd": a full boot with a real service manager (~7 s more)
+    init: str = "lab"  # or "systemd": a full boot with a real service manager (~6 s more)
     # let the guest reboot (same disk overlay, so what it wrote survives): for tests of
     # boot-time units; otherwise a reboot ends the run, as a panic does
     reboot: bool = False
