@@ -196,8 +196,9 @@ def test_a_rollback_restarts_services_that_saw_the_new_files(host):
         apply_host(SITE, host.env)
     assert snapshot(host) == before
     # it fails with the old files too: the operator is told the new ones are not the cause
-    assert "neutron-sriov-agent: does not start with the previous files either" in \
+    assert "neutron-sriov-agent does not start with the previous files either" in \
         e.value.message
+    assert "INCOMPLETE" not in e.value.message  # everything sriovctl changed was undone
     assert e.value.fix == "see why it did not start: journalctl -u neutron-sriov-agent -n 50"
     restarts = [" ".join(a) for a in host.env.commands.log if a[:2] == ["systemctl", "restart"]]
     # nova-compute read the new nova.conf: it is restarted again after the old one is back

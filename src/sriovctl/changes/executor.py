@@ -31,6 +31,12 @@ class Interrupted(ChangeFailed):
     exit_code = 130
 
 
+class UndoFinding(ChangeFailed):
+    """Raised by an undo that put everything back but learned something the operator needs
+    (a service fails with the old files too): reported as a finding, not as an incomplete
+    rollback."""
+
+
 class InterruptGuard:
     """Defers SIGINT/SIGTERM while installed; steps that wait call `check()` between polls.
 
@@ -124,12 +130,14 @@ def _rollback(plan: Plan, applied: list[Step], guard: InterruptGuard, say: Say,
     if isinstance(error, KeyboardInterrupt):  # no handler installed (not the main thread)
         error = Interrupted("interrupted by SIGINT")
     guard.rolling_back = True
-    undone, stuck = [], []
+    undone, stuck, findings = [], [], []
     for step in reversed(applied):
         try:
             step.undo()
             if step.changes:
                 undone.append(step.describe())
+        except UndoFinding as e:
+            findings.append(e.message)
         except Exception as e:  # noqa: BLE001 - keep undoing the rest
             stuck.append(f"{step.describe()} ({_short(e)})")
     guard.rolling_back = False
@@ -152,6 +160,7 @@ def _rollback(plan: Plan, applied: list[Step], guard: InterruptGuard, say: Say,
         parts.append(f"rolled back {len(undone)} change(s)")
     else:
         parts.append("nothing had been changed")
+    parts += findings
     if plan.state is not None:
         try:
             parts.append(f"now: {plan.state()}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from sriovctl.changes.commands import RunCommand
+from sriovctl.changes.executor import UndoFinding
 from sriovctl.changes.step import Step
 from sriovctl.errors import ChangeFailed
 
@@ -58,6 +59,6 @@ class RestartAgain(Step):
                     failed.append(step.argv[-1])
         if failed:
             # the evidence an operator needs first: the old files do not start it either
-            raise ChangeFailed(f"{', '.join(failed)}: does not start with the previous files "
-                               "either, so the new ones are not the cause")
+            raise UndoFinding(f"{', '.join(failed)} does not start with the previous files "
+                              "either, so the new ones are not the cause")
 
