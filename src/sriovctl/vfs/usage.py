@@ -13,15 +13,14 @@ a macvtap of a running instance, a bond. The evidence, all read-only:
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Optional
 
+from sriovctl.host.libvirt_domains import LIBVIRT_RUN, attachments_in_xml, running_attachments
 from sriovctl.host.model import Host, PciDevice
 from sriovctl.host.root import Root
 from sriovctl.vfs.capabilities import caps_for
 
-LIBVIRT_RUN = "/run/libvirt/qemu"
 GUEST_DRIVERS = ("vfio-pci", "pci-stub", "uio_pci_generic", "igb_uio", "vfio_pci")
 
 
@@ -71,49 +70,11 @@ def _reasons(host: Host, vf: PciDevice, default: Optional[str],
 
 def running_domain_devices(root: Root) -> dict[str, str]:
     """PCI address or netdev name -> running libvirt domain that uses it."""
-    names = [n for n in root.listdir(LIBVIRT_RUN) if n.endswith(".xml")]
-    if names:
-        found: dict[str, str] = {}
-        for name in names:
-            data = root.read_bytes(f"{LIBVIRT_RUN}/{name}", limit=1 << 22)
-            if data:
-                found.update(devices_in_domain_xml(data, name[:-4]))
-        return found
+    if root.listdir(LIBVIRT_RUN):
+        return {key: a.domain for key, a in running_attachments(root).items()}
     if root.is_live and not root.exists(LIBVIRT_RUN):
         return _from_libvirt_api()
     return {}
-
-
-def devices_in_domain_xml(data: bytes, fallback_name: str) -> dict[str, str]:
-    try:
-        tree = ET.fromstring(data)
-    except ET.ParseError:
-        return {}
-    domain = tree if tree.tag == "domain" else tree.find("domain")
-    if domain is None:
-        return {}
-    name = (domain.findtext("name") or fallback_name).strip()
-    found: dict[str, str] = {}
-    for source in domain.iter("source"):
-        addr = source.find("address")
-        if addr is not None and addr.get("bus") is not None:
-            pci = _pci(addr)
-            if pci:
-                found[pci] = name
-    for iface in domain.iter("interface"):
-        if iface.get("type") == "direct":
-            src = iface.find("source")
-            if src is not None and src.get("dev"):
-                found[src.get("dev", "")] = name
-    return found
-
-
-def _pci(addr: ET.Element) -> Optional[str]:
-    try:
-        d, b, s, f = (int(addr.get(k, "0"), 0) for k in ("domain", "bus", "slot", "function"))
-    except ValueError:
-        return None
-    return f"{d:04x}:{b:02x}:{s:02x}.{f:x}"
 
 
 def _from_libvirt_api() -> dict[str, str]:
@@ -126,7 +87,8 @@ def _from_libvirt_api() -> dict[str, str]:
         conn = libvirt.openReadOnly("qemu:///system")
         try:
             for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
-                found.update(devices_in_domain_xml(dom.XMLDesc(0).encode(), dom.name()))
+                found.update({key: a.domain for key, a in attachments_in_xml(
+                    dom.XMLDesc(0).encode(), dom.name()).items()})
         finally:
             conn.close()
     except Exception:  # noqa: BLE001 - libvirtd down: the files were the evidence anyway
