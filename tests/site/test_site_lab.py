@@ -74,6 +74,7 @@ def test_a_failure_after_the_vfs_were_created_rolls_back_to_before(lab):
     fault = ok(lab, "modprobe_fault")
     assert fault["rc"] == 1
     assert "modprobe vfio-pci failed" in fault["err"]
+    assert "fix: dmesg and /etc/modprobe.d say why vfio-pci does not load" in fault["err"]
     assert "sriovlab is as it was before the apply" in fault["err"]
     assert "[1/" in fault["err"] and "sriov_numvfs -> 7" in fault["err"]  # it got that far
     assert fault["after"] == lab["boot"]  # 0 VFs, no files, no unit restarted

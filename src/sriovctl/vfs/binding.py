@@ -48,6 +48,12 @@ def default_driver(host: Host, vf: PciDevice) -> Optional[str]:
     return caps_for(pf.driver if pf else None).vf_driver
 
 
+def load_vfio(env: Env, why: str) -> RunCommand:
+    return RunCommand(env.commands, ["modprobe", VFIO], why=why,
+                      fix="dmesg and /etc/modprobe.d say why vfio-pci does not load (a "
+                          "blacklist or install line; an IOMMU that is off)")
+
+
 def plan_bind(env: Env, host: Host, vf: PciDevice, target: str, force: bool = False) -> Plan:
     default = default_driver(host, vf)
     driver = VFIO if target == VFIO else default
@@ -64,7 +70,7 @@ def plan_bind(env: Env, host: Host, vf: PciDevice, target: str, force: bool = Fa
         raise ChangeFailed(f"refusing to rebind {label}: it " + "; ".join(
             u.reason for u in users), fix="stop that user first, or pass --force")
     if target == VFIO and not env.reader().exists(f"{DRIVERS}/{VFIO}"):
-        plan.add(RunCommand(env.commands, ["modprobe", VFIO], why="vfio-pci is not loaded"))
+        plan.add(load_vfio(env, "vfio-pci is not loaded"))
     plan.add(Rebind(env, vf.address, driver, vf.driver, vf.driver_override))
     return plan
 
@@ -159,7 +165,7 @@ class BindVfs(Step):
         host = self.env.host()
         pf = host.devices[self.pf.address]
         if not self.env.reader().exists(f"/sys/bus/pci/drivers/{VFIO}"):
-            load = RunCommand(self.env.commands, ["modprobe", VFIO], why="load vfio-pci")
+            load = load_vfio(self.env, "load vfio-pci")
             load.apply()
         for index, address in pf.virtfns:
             vf = host.devices.get(address)
