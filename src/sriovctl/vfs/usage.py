@@ -70,11 +70,9 @@ def _reasons(host: Host, vf: PciDevice, default: Optional[str],
 
 def running_domain_devices(root: Root) -> dict[str, str]:
     """PCI address or netdev name -> running libvirt domain that uses it."""
-    if root.listdir(LIBVIRT_RUN):
-        return {key: a.domain for key, a in running_attachments(root).items()}
     if root.is_live and not root.exists(LIBVIRT_RUN):
         return _from_libvirt_api()
-    return {}
+    return {key: a.domain for key, a in running_attachments(root).items()}
 
 
 def _from_libvirt_api() -> dict[str, str]:
